@@ -1,0 +1,96 @@
+// Turning a target into the ordered steps that reach it (design.md §4, §5).
+//
+// The "heads" of a database are the rows of alembic_version: the applied
+// revisions that no other applied revision descends from. Every plan carries
+// the head set before and after each step, so the db layer and the offline
+// renderer write the version table exactly as Alembic would.
+#ifndef SCHEMAGATE_CORE_PLANNER_H_
+#define SCHEMAGATE_CORE_PLANNER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/migration_file.h"
+#include "core/revision_graph.h"
+#include "core/status.h"
+
+namespace schemagate {
+
+using Heads = std::vector<std::string>;
+
+struct Step {
+  std::string revision;
+  Direction direction = Direction::kUpgrade;
+  Heads heads_before;
+  Heads heads_after;
+};
+
+struct Plan {
+  Heads from_heads;
+  Heads to_heads;
+  std::vector<Step> steps;  // empty: nothing to do
+};
+
+// One write to alembic_version. Alembic's shapes: INSERT for a new branch,
+// UPDATE for a step, DELETE + UPDATE on a merge, UPDATE + INSERT on an
+// unmerge, DELETE when a branch goes back to base.
+struct VersionWrite {
+  enum class Kind { kInsert, kUpdate, kDelete };
+  Kind kind;
+  std::string from;  // kUpdate, kDelete: the row to change or remove
+  std::string to;    // kInsert, kUpdate: the new value
+};
+
+// The writes that turn head set `before` into `after`: DELETEs first, then
+// UPDATEs, then INSERTs.
+std::vector<VersionWrite> VersionWrites(const Heads& before, const Heads& after);
+
+// Checks that every current head is a known revision. kValidation naming the
+// unknown ones ("the database is at revision X, which no migration file defines").
+Status CheckHeadsKnown(const RevisionGraph& graph, const Heads& current_heads);
+
+// Target specs (design.md §4):
+//   head        the single script head (kValidation naming them if several)
+//   heads       every script head
+//   base        nothing applied (downgrade / stamp only)
+//   X@head      the head of the branch that X (label or revision) is on
+//   +N / -N     N steps up / down from the single current head
+//   X+N / X-N   N steps up / down from revision X
+//   X           a revision id, a unique prefix of 4+ characters, or a label
+// A step that would have to choose between two branches is an error that
+// names them.
+
+// The revisions that must be applied to reach `target` from `current_heads`,
+// parents before children. A target already reached plans no steps.
+Result<Plan> PlanUpgrade(const RevisionGraph& graph, const Heads& current_heads,
+                         std::string_view target);
+
+// The revisions that must be unapplied to go down to `target`: every applied
+// descendant of the target, children before parents. kValidation when the
+// target is not below the current heads.
+Result<Plan> PlanDowngrade(const RevisionGraph& graph, const Heads& current_heads,
+                           std::string_view target);
+
+// The head set after stamping `targets` over `current_heads` (empty when
+// `purge`): each target replaces the heads it is an ancestor or descendant
+// of; `base` clears everything. Runs nothing.
+Result<Heads> PlanStamp(const RevisionGraph& graph, const Heads& current_heads,
+                        const std::vector<std::string>& targets, bool purge);
+
+// For `--sql` (offline): `range` is "FROM:TO" or just "TO" (FROM defaults to
+// base for upgrade; a downgrade needs both). FROM may be "base".
+Result<Plan> PlanOffline(const RevisionGraph& graph, Direction direction,
+                         std::string_view range);
+
+// Resolves a target spec to a set of revision ids (empty for `base`), using
+// `current_heads` for relative forms. Exposed for `history -r`, `wait`, tests.
+Result<Heads> ResolveTarget(const RevisionGraph& graph, const Heads& current_heads,
+                            std::string_view target, Direction direction);
+
+// True when every script head is applied (in the ancestry of current_heads).
+bool IsAtHeads(const RevisionGraph& graph, const Heads& current_heads);
+
+}  // namespace schemagate
+
+#endif  // SCHEMAGATE_CORE_PLANNER_H_
