@@ -1,0 +1,413 @@
+// Commands that read or change the database: upgrade, downgrade, current,
+// pending, stamp, check, wait. (`upgrade --sql` / `downgrade --sql` render
+// the plan offline and never connect.)
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "cli/context.h"
+#include "core/duration.h"
+#include "core/json_writer.h"
+#include "core/offline_sql.h"
+
+namespace schemagate::cli {
+namespace {
+
+struct Loaded {
+  const Settings* settings;
+  const MigrationSet* set;
+};
+
+Result<Loaded> Load(Context& ctx) {
+  auto s = ctx.settings();
+  if (!s.ok()) return s.status();
+  auto set = ctx.migrations();
+  if (!set.ok()) return set.status();
+  return Loaded{*s, *set};
+}
+
+Status RenderOffline(Context& ctx, const Loaded& l, Direction direction, const std::string& range,
+                     bool single_transaction) {
+  auto plan = PlanOffline(l.set->graph(), direction, range);
+  if (!plan.ok()) return plan.status();
+  OfflineOptions o;
+  o.version_table = l.settings->version_table;
+  o.version_table_schema = l.settings->version_table_schema;
+  o.environment = l.settings->environment;
+  o.single_transaction = single_transaction;
+  auto sql = RenderOfflineSql(*plan, *l.set, o);
+  if (!sql.ok()) return sql.status();
+  ctx.out().Print(*sql);
+  return Status::Ok();
+}
+
+// upgrade and downgrade: plan early (validation errors before any lock),
+// skip the lock entirely when there is nothing to do (every pod start), else
+// run under the lock with a plan recomputed from the heads read there.
+Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direction) {
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  const Loaded& l = *loaded;
+  const std::string target = vm.count("target") ? vm["target"].as<std::string>() : "head";
+  const bool single = vm.count("single-transaction") > 0;
+  if (vm.count("sql")) return RenderOffline(ctx, l, direction, target, single);
+  if (target.find(':') != std::string::npos) {
+    return Status::Usage("a range like '" + target + "' is for --sql (offline) only; online runs start from the database's current revision");
+  }
+
+  const RevisionGraph& graph = l.set->graph();
+  auto plan_for = [&graph, &target, direction](const Heads& current) {
+    return direction == Direction::kUpgrade ? PlanUpgrade(graph, current, target)
+                                            : PlanDowngrade(graph, current, target);
+  };
+
+  auto db = ctx.database();
+  if (!db.ok()) return db.status();
+  auto state = (*db)->ReadState();
+  if (!state.ok()) return state.status();
+  SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, state->heads));
+  SG_RETURN_IF_ERROR(l.set->CheckChecksums(state->heads, state->checksums));
+  auto plan = plan_for(state->heads);
+  if (!plan.ok()) return plan.status();
+
+  Report& report = ctx.report();
+  report.have_heads = true;
+  report.from_heads = state->heads;
+  report.to_heads = state->heads;
+
+  RunOutcome outcome;
+  outcome.from_heads = state->heads;
+  outcome.to_heads = state->heads;
+  const bool ready = state->version_table_exists && state->log_table_exists;
+  if (!plan->steps.empty() || !ready) {
+    RunOptions run;
+    run.environment = l.settings->environment;
+    run.single_transaction = single;
+    run.direction = direction;
+    Output& out = ctx.out();
+    run.on_step_done = [&out, &report](const AppliedStep& done, const Step& step) {
+      const bool up = done.direction == Direction::kUpgrade;
+      std::string from = up ? JoinHeads(step.heads_before, "") : done.revision;
+      std::string to = up ? done.revision : JoinHeads(step.heads_after, "");
+      out.Info("Running " + std::string(DirectionName(done.direction)) + " " + from + " -> " + to +
+                   ", " + done.message + " (" + std::to_string(done.duration_ms) + " ms)",
+               {{"event", "revision_applied"},
+                {"direction", DirectionName(done.direction)},
+                {"revision", done.revision},
+                {"duration_ms", std::to_string(done.duration_ms)},
+                {"statements", std::to_string(done.statements)}});
+      report.applied.push_back(done.revision);
+      report.to_heads = step.heads_after;
+    };
+    run.on_lock_wait = [&out](const std::string& holder, std::chrono::milliseconds waited) {
+      out.Info("Waiting for the migration lock (" + FormatDuration(waited) + " so far), held by " + holder,
+               {{"event", "lock_wait"}, {"holder", holder}});
+    };
+    auto result = (*db)->Run(*l.set, plan_for, run);
+    if (!result.ok()) return result.status();
+    outcome = std::move(result.value());
+    if (outcome.adopted) {
+      ctx.out().Info("Adopted the Alembic-managed database at " + JoinHeads(outcome.from_heads) +
+                         ": created " + l.settings->log_table + " and recorded its history",
+                     {{"event", "adopted"}});
+    }
+    report.from_heads = outcome.from_heads;
+    report.to_heads = outcome.to_heads;
+  }
+  if (outcome.steps.empty()) {
+    ctx.out().Info("Already at " + JoinHeads(outcome.to_heads) + "; nothing to " +
+                       DirectionName(direction),
+                   {{"event", "up_to_date"}, {"heads", JoinHeads(outcome.to_heads)}});
+  }
+  if (ctx.out().json()) {
+    JsonWriter w;
+    w.BeginObject()
+        .Field("from_heads", outcome.from_heads)
+        .Field("to_heads", outcome.to_heads)
+        .Key("applied")
+        .BeginArray();
+    for (const AppliedStep& s : outcome.steps) {
+      w.BeginObject()
+          .Field("revision", s.revision)
+          .Field("direction", DirectionName(s.direction))
+          .Field("message", s.message)
+          .Field("duration_ms", s.duration_ms)
+          .Field("statements", s.statements)
+          .EndObject();
+    }
+    w.EndArray().Field("adopted", outcome.adopted).EndObject();
+    ctx.out().Print(w.str());
+  }
+  return Status::Ok();
+}
+
+Status RunUpgrade(Context& ctx, const po::variables_map& vm) {
+  return RunMigrations(ctx, vm, Direction::kUpgrade);
+}
+
+Status RunDowngrade(Context& ctx, const po::variables_map& vm) {
+  return RunMigrations(ctx, vm, Direction::kDowngrade);
+}
+
+Status RunCurrent(Context& ctx, const po::variables_map& vm) {
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  const RevisionGraph& g = loaded->set->graph();
+  auto db = ctx.database();
+  if (!db.ok()) return db.status();
+  auto state = (*db)->ReadState();
+  if (!state.ok()) return state.status();
+  const Heads& heads = state->heads;
+  auto script_heads = g.Heads();
+  if (ctx.out().json()) {
+    JsonWriter w;
+    w.BeginObject()
+        .Field("current", heads)
+        .Field("heads", script_heads)
+        .Field("at_head", IsAtHeads(g, heads))
+        .Field("version_table_exists", state->version_table_exists)
+        .EndObject();
+    ctx.out().Print(w.str());
+  } else {
+    if (vm.count("verbose")) ctx.out().Info("Current revision(s) for " + (*db)->target() + ":");
+    std::string text;
+    for (const std::string& h : heads) {
+      const MigrationFile* f = loaded->set->Find(h);
+      if (f == nullptr) {
+        text += h + " (unknown: no migration file defines it)\n";
+        continue;
+      }
+      bool is_head = std::find(script_heads.begin(), script_heads.end(), h) != script_heads.end();
+      if (vm.count("verbose")) {
+        text += "Rev: " + h + (is_head ? " (head)" : "") + "\nParent: " +
+                (f->revision.down_revisions.empty() ? std::string("<base>") : JoinHeads(f->revision.down_revisions)) +
+                "\nPath: " + f->revision.path + "\n\n    " + f->revision.message + "\n\n";
+      } else {
+        text += h + (is_head ? " (head)" : "") + "\n";
+      }
+    }
+    if (!text.empty()) ctx.out().Print(text);
+    if (heads.empty()) ctx.out().Info("No revision applied (the database is at base)");
+  }
+  Status known = CheckHeadsKnown(g, heads);
+  if (!known.ok()) ctx.out().Warn(known.message());
+  return Status::Ok();
+}
+
+Status RunPending(Context& ctx, const po::variables_map&) {
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  const RevisionGraph& g = loaded->set->graph();
+  auto db = ctx.database();
+  if (!db.ok()) return db.status();
+  auto state = (*db)->ReadState();
+  if (!state.ok()) return state.status();
+  SG_RETURN_IF_ERROR(CheckHeadsKnown(g, state->heads));
+  auto plan = PlanUpgrade(g, state->heads, "heads");
+  if (!plan.ok()) return plan.status();
+  if (ctx.out().json()) {
+    JsonWriter w;
+    w.BeginObject().Field("current", state->heads).Key("pending").BeginArray();
+    for (const Step& s : plan->steps) {
+      const Revision& r = loaded->set->Find(s.revision)->revision;
+      w.BeginObject().Field("revision", r.id).Field("down_revisions", r.down_revisions)
+          .Field("message", r.message).Field("path", r.path).EndObject();
+    }
+    w.EndArray().EndObject();
+    ctx.out().Print(w.str());
+    return Status::Ok();
+  }
+  std::string text;
+  for (const Step& s : plan->steps) {
+    const Revision& r = loaded->set->Find(s.revision)->revision;
+    text += (r.down_revisions.empty() ? std::string("<base>") : JoinHeads(r.down_revisions)) + " -> " +
+            r.id + ", " + r.message + "\n";
+  }
+  if (!text.empty()) ctx.out().Print(text);
+  ctx.out().Info(plan->steps.empty() ? "No pending migrations: the database is at " + JoinHeads(state->heads)
+                                     : std::to_string(plan->steps.size()) + " pending migration(s)");
+  return Status::Ok();
+}
+
+Status RunStamp(Context& ctx, const po::variables_map& vm) {
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  const RevisionGraph& g = loaded->set->graph();
+  auto targets = vm["revisions"].as<std::vector<std::string>>();
+  const bool purge = vm.count("purge") > 0;
+  // Resolve early so a typo fails before the lock.
+  auto check = PlanStamp(g, {}, targets, true);
+  if (!check.ok()) return check.status();
+  auto db = ctx.database();
+  if (!db.ok()) return db.status();
+  auto outcome = (*db)->Stamp(*loaded->set,
+                              [&](const Heads& current) { return PlanStamp(g, current, targets, purge); },
+                              purge);
+  if (!outcome.ok()) return outcome.status();
+  ctx.report().have_heads = true;
+  ctx.report().from_heads = outcome->from_heads;
+  ctx.report().to_heads = outcome->to_heads;
+  ctx.out().Info("Stamped " + JoinHeads(outcome->from_heads) + " -> " + JoinHeads(outcome->to_heads) +
+                     " (no migration ran)",
+                 {{"event", "stamped"}});
+  if (ctx.out().json()) {
+    JsonWriter w;
+    w.BeginObject().Field("from_heads", outcome->from_heads).Field("to_heads", outcome->to_heads).EndObject();
+    ctx.out().Print(w.str());
+  }
+  return Status::Ok();
+}
+
+Status RunCheck(Context& ctx, const po::variables_map& vm) {
+  auto s = ctx.settings();
+  if (!s.ok()) return s.status();
+  const Settings& st = **s;
+  Output& out = ctx.out();
+  out.Info("Configuration: " + (st.config_path.empty() ? std::string("defaults (no schemagate.yaml)") : st.config_path) +
+           ", environment " + st.environment + ", database from " + st.url_source);
+  auto set = ctx.migrations();
+  if (!set.ok()) return set.status();
+  const RevisionGraph& g = (*set)->graph();
+  out.Info("Migrations: " + std::to_string(g.size()) + " revision(s) in " + st.script_location +
+           "/versions, head(s): " + JoinHeads(g.Heads(), "none"));
+  auto db = ctx.database();
+  if (!db.ok()) return db.status();
+  auto state = (*db)->ReadState();
+  if (!state.ok()) return state.status();
+  out.Info("Database: connected to " + (*db)->target() + ", current: " + JoinHeads(state->heads));
+  SG_RETURN_IF_ERROR(CheckHeadsKnown(g, state->heads));
+  SG_RETURN_IF_ERROR((*set)->CheckChecksums(state->heads, state->checksums));
+  auto plan = PlanUpgrade(g, state->heads, "heads");
+  if (!plan.ok()) return plan.status();
+  const bool at_head = plan->steps.empty();
+  if (out.json()) {
+    JsonWriter w;
+    w.BeginObject()
+        .Field("config", st.config_path)
+        .Field("environment", st.environment)
+        .Field("revisions", static_cast<int64_t>(g.size()))
+        .Field("heads", g.Heads())
+        .Field("current", state->heads)
+        .Field("pending", static_cast<int64_t>(plan->steps.size()))
+        .Field("at_head", at_head)
+        .EndObject();
+    out.Print(w.str());
+  } else {
+    out.Print(at_head ? "OK: at head (" + JoinHeads(state->heads) + ")"
+                      : "OK: " + std::to_string(plan->steps.size()) + " pending migration(s) from " +
+                            JoinHeads(state->heads) + " to " + JoinHeads(g.Heads()));
+  }
+  if (vm.count("head") && !at_head) {
+    std::vector<std::string> pending;
+    for (const Step& step : plan->steps) pending.push_back(step.revision);
+    return Status::NotAtTarget("the database is at " + JoinHeads(state->heads) + ", not at head " +
+                               JoinHeads(g.Heads()) + "; pending: " + JoinHeads(pending) +
+                               ". Run 'schemagate upgrade head'");
+  }
+  return Status::Ok();
+}
+
+// The app-pod gate: polls the version table (read-only) until the database
+// reaches the target or the timeout passes.
+Status RunWait(Context& ctx, const po::variables_map& vm) {
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  const RevisionGraph& g = loaded->set->graph();
+  const std::string target = vm["target"].as<std::string>();
+  auto timeout = ParseDuration(vm["timeout"].as<std::string>());
+  if (!timeout.ok()) return timeout.status().Prefixed("--timeout");
+  auto interval = ParseDuration(vm["interval"].as<std::string>());
+  if (!interval.ok()) return interval.status().Prefixed("--interval");
+  auto wanted = ResolveTarget(g, {}, target, Direction::kUpgrade);
+  if (!wanted.ok()) return wanted.status();
+
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + *timeout;
+  std::string last = "not connected yet";
+  auto next_report = Clock::now();
+  while (true) {
+    auto db = ctx.database();
+    if (db.ok()) {
+      auto state = (*db)->ReadState();
+      if (state.ok()) {
+        RevisionSet applied = g.Ancestors(CheckHeadsKnown(g, state->heads).ok() ? state->heads : Heads{}, true);
+        bool reached = std::all_of(wanted->begin(), wanted->end(),
+                                   [&](const std::string& id) { return applied.count(id) > 0; });
+        if (reached) {
+          ctx.out().Info("Database is at " + JoinHeads(state->heads) + " (target " + target + " reached)");
+          return Status::Ok();
+        }
+        last = "at " + JoinHeads(state->heads) + ", waiting for " + JoinHeads(*wanted);
+      } else {
+        last = state.status().message();
+      }
+    } else {
+      last = db.status().message();
+      if (db.status().code() != Code::kRuntime) return db.status();
+    }
+    auto now = Clock::now();
+    if (now >= deadline) {
+      return Status::NotAtTarget("timed out after " + FormatDuration(*timeout) + " waiting for " + target +
+                                 ": " + last);
+    }
+    if (now >= next_report) {
+      ctx.out().Info("Waiting: " + last, {{"event", "waiting"}});
+      next_report = now + std::chrono::seconds(10);
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(*interval, deadline - now));
+  }
+}
+
+void DefineRun(po::options_description& d, po::positional_options_description& p, bool upgrade) {
+  d.add_options()("target", upgrade ? po::value<std::string>()->default_value("head")
+                                    : po::value<std::string>()->required(),
+                  upgrade ? "target revision (head, heads, REV, +N, LABEL@head)"
+                          : "target revision (base, REV, -N)")
+      ("sql", "print the SQL instead of running it (offline; TARGET may be FROM:TO)")
+      ("single-transaction", "run every migration in one transaction");
+  p.add("target", 1);
+}
+
+}  // namespace
+
+std::vector<Command> DatabaseCommands() {
+  std::vector<Command> c;
+  c.push_back({"upgrade", "upgrade [TARGET] [--sql] [--single-transaction]",
+               "apply migrations up to TARGET (default head)",
+               [](po::options_description& d, po::positional_options_description& p) { DefineRun(d, p, true); },
+               RunUpgrade});
+  c.push_back({"downgrade", "downgrade TARGET [--sql] [--single-transaction]",
+               "revert migrations down to TARGET",
+               [](po::options_description& d, po::positional_options_description& p) { DefineRun(d, p, false); },
+               RunDowngrade});
+  c.push_back({"current", "current [-v]", "show the database's current revision(s)",
+               [](po::options_description& d, po::positional_options_description&) {
+                 d.add_options()("verbose,v", "full details");
+               },
+               RunCurrent});
+  c.push_back({"pending", "pending", "list the migrations not yet applied",
+               [](po::options_description&, po::positional_options_description&) {}, RunPending});
+  c.push_back({"stamp", "stamp REV... [--purge]", "set the current revision(s) without running migrations",
+               [](po::options_description& d, po::positional_options_description& p) {
+                 d.add_options()("revisions", po::value<std::vector<std::string>>()->required(), "revisions")
+                     ("purge", "replace whatever the version table holds, even unknown revisions");
+                 p.add("revisions", -1);
+               },
+               RunStamp});
+  c.push_back({"check", "check [--head]", "check configuration, migrations and the database connection",
+               [](po::options_description& d, po::positional_options_description&) {
+                 d.add_options()("head", "exit 5 unless the database is at head");
+               },
+               RunCheck});
+  c.push_back({"wait", "wait [--target head] [--timeout 5m]",
+               "wait (read-only) until the database reaches the target; for app-pod init containers",
+               [](po::options_description& d, po::positional_options_description&) {
+                 d.add_options()("target", po::value<std::string>()->default_value("heads"), "revision to wait for")
+                     ("timeout", po::value<std::string>()->default_value("5m"), "give up after this long (exit 5)")
+                     ("interval", po::value<std::string>()->default_value("2s"), "poll interval");
+               },
+               RunWait});
+  return c;
+}
+
+}  // namespace schemagate::cli

@@ -1,0 +1,76 @@
+// What every command shares: resolved settings, the loaded migrations, the
+// database connection (opened on first use), output and the run report.
+#ifndef SCHEMAGATE_CLI_CONTEXT_H_
+#define SCHEMAGATE_CLI_CONTEXT_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "cli/output.h"
+#include "core/config.h"
+#include "core/migration_set.h"
+#include "db/database.h"
+
+namespace schemagate::cli {
+
+// The outcome of a run, for `--report FILE` (the controller points it at
+// /dev/termination-log, which holds 4 KiB).
+struct Report {
+  std::string command;
+  Heads from_heads;
+  Heads to_heads;
+  std::vector<std::string> applied;
+  bool have_heads = false;
+};
+
+class Context {
+ public:
+  Context(Flags flags, Output& out) : flags_(std::move(flags)), out_(out) {}
+
+  Output& out() { return out_; }
+  Report& report() { return report_; }
+
+  Result<const Settings*> settings();
+  // Loads <script_location>/versions and builds the graph (once).
+  Result<const MigrationSet*> migrations();
+  // Connects to the target database (once).
+  Result<Database*> database();
+  // The name this process shows in pg_stat_activity and records in the log:
+  // POD_NAME, else HOSTNAME, else gethostname().
+  static std::string ClientName();
+
+ private:
+  Flags flags_;
+  Output& out_;
+  Report report_;
+  std::optional<Settings> settings_;
+  std::optional<MigrationSet> set_;
+  std::unique_ptr<Database> db_;
+};
+
+namespace po = boost::program_options;
+
+struct Command {
+  std::string name;
+  std::string usage;    // "upgrade [TARGET] [--sql] ..."
+  std::string summary;  // one line for `schemagate --help`
+  // Adds the command's own options and positional arguments.
+  std::function<void(po::options_description&, po::positional_options_description&)> define;
+  std::function<Status(Context&, const po::variables_map&)> run;
+};
+
+std::vector<Command> ScriptCommands();    // init, create, merge, history, heads, branches, show
+std::vector<Command> DatabaseCommands();  // upgrade, downgrade, current, pending, stamp, check, wait
+
+// Helpers shared by the command files.
+std::string JoinHeads(const Heads& heads, const std::string& empty = "base");
+std::string JsonHeads(const Heads& heads);
+
+}  // namespace schemagate::cli
+
+#endif  // SCHEMAGATE_CLI_CONTEXT_H_

@@ -1,0 +1,19 @@
+// Content checksums of migration files.
+#ifndef SCHEMAGATE_CORE_CHECKSUM_H_
+#define SCHEMAGATE_CORE_CHECKSUM_H_
+
+#include <string>
+#include <string_view>
+
+namespace schemagate {
+
+// Lower-case hex SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+// Normalises text for checksumming: strips a UTF-8 BOM, turns CRLF and lone
+// CR into LF. A file saved on Windows keeps its checksum.
+std::string NormalizeForChecksum(std::string_view text);
+
+}  // namespace schemagate
+
+#endif  // SCHEMAGATE_CORE_CHECKSUM_H_

@@ -1,0 +1,41 @@
+// Internal to src/db: the migration lock (design.md §6).
+//
+// A session-level advisory lock keyed on (database, schema, version table),
+// held on a dedicated connection and taken with pg_try_advisory_lock polled
+// with backoff and jitter. Never a blocking pg_advisory_lock: a waiter blocked
+// inside the server holds a snapshot that CREATE INDEX CONCURRENTLY, run by
+// the holder, would wait for — a deadlock. The lock dies with its session,
+// so a killed holder never leaves it behind.
+#ifndef SCHEMAGATE_DB_ADVISORY_LOCK_H_
+#define SCHEMAGATE_DB_ADVISORY_LOCK_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "db/pq.h"
+
+namespace schemagate::db {
+
+class AdvisoryLock {
+ public:
+  using WaitCallback = std::function<void(const std::string& holder, std::chrono::milliseconds waited)>;
+
+  // Takes the lock on `conn` (which it then owns), waiting up to
+  // options.lock_wait_timeout. kLockTimeout names the holder.
+  static Result<std::unique_ptr<AdvisoryLock>> Acquire(std::unique_ptr<pqxx::connection> conn,
+                                                       const DatabaseOptions& options,
+                                                       const WaitCallback& on_wait);
+  ~AdvisoryLock();  // releases (closing the session releases it too)
+  AdvisoryLock(const AdvisoryLock&) = delete;
+  AdvisoryLock& operator=(const AdvisoryLock&) = delete;
+
+ private:
+  AdvisoryLock(std::unique_ptr<pqxx::connection> conn, int64_t key);
+  std::unique_ptr<pqxx::connection> conn_;
+  int64_t key_;
+};
+
+}  // namespace schemagate::db
+
+#endif  // SCHEMAGATE_DB_ADVISORY_LOCK_H_

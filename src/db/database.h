@@ -1,0 +1,109 @@
+// The target database: everything schemagate reads and writes there.
+//
+// This is the db module's only public header; libpqxx stays inside src/db.
+// A Database owns its connections. Not thread-safe: one per command.
+#ifndef SCHEMAGATE_DB_DATABASE_H_
+#define SCHEMAGATE_DB_DATABASE_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/migration_set.h"
+#include "core/planner.h"
+#include "core/status.h"
+
+namespace schemagate {
+
+struct DatabaseOptions {
+  std::string url;                        // "" = libpq defaults
+  std::string application_name;           // pod or host name, shown to lock waiters
+  std::chrono::milliseconds connect_timeout{30000};
+  std::chrono::milliseconds lock_wait_timeout{300000};
+  std::optional<std::chrono::milliseconds> statement_timeout;  // for migration SQL
+  std::optional<std::chrono::milliseconds> lock_timeout;       // for migration SQL
+  std::string version_table = "alembic_version";
+  std::string version_table_schema = "public";
+  std::string log_table = "schemagate_log";
+  std::string client;                     // host or pod, recorded in the log
+};
+
+// What the database says about itself, read without the lock.
+struct DatabaseState {
+  bool version_table_exists = false;
+  bool log_table_exists = false;
+  Heads heads;  // alembic_version rows, sorted
+  // revision -> checksum of its last successful upgrade/adopt/stamp ("" = NULL)
+  std::map<std::string, std::string> checksums;
+};
+
+// One migration applied or reverted.
+struct AppliedStep {
+  std::string revision;
+  Direction direction = Direction::kUpgrade;
+  std::string message;
+  int64_t duration_ms = 0;
+  int statements = 0;
+};
+
+struct RunOutcome {
+  Heads from_heads;
+  Heads to_heads;
+  std::vector<AppliedStep> steps;
+  bool adopted = false;  // an Alembic-managed database was adopted
+};
+
+struct RunOptions {
+  std::string environment;
+  bool single_transaction = false;
+  Direction direction = Direction::kUpgrade;
+  std::string command = "upgrade";  // recorded in the log: upgrade, downgrade
+  // Called as each step starts and ends (for progress lines).
+  std::function<void(const Step&, const MigrationFile&)> on_step_start;
+  std::function<void(const AppliedStep&, const Step&)> on_step_done;
+  // Called while waiting for the lock, with who holds it.
+  std::function<void(const std::string& holder, std::chrono::milliseconds waited)> on_lock_wait;
+};
+
+// Computes the plan from the heads read under the lock.
+using Planner = std::function<Result<Plan>(const Heads& current)>;
+
+class Database {
+ public:
+  // Connects, retrying with backoff up to options.connect_timeout. Errors
+  // (kRuntime) say where it tried to connect and why, password redacted.
+  static Result<std::unique_ptr<Database>> Connect(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Reads the version table and the checksums, without locking or writing.
+  Result<DatabaseState> ReadState();
+
+  // Runs migrations: takes the migration lock, creates the tables if needed,
+  // adopts an Alembic-managed database, re-reads the state, refuses unknown
+  // heads and checksum drift (kValidation), asks `planner` for the plan and
+  // executes it. Transactional migrations leave nothing behind on failure.
+  Result<RunOutcome> Run(const MigrationSet& set, const Planner& planner, const RunOptions& options);
+
+  // Writes `new_heads` (from `stamper`, computed under the lock) to the
+  // version table without running anything, and records the stamp.
+  using Stamper = std::function<Result<Heads>(const Heads& current)>;
+  Result<RunOutcome> Stamp(const MigrationSet& set, const Stamper& stamper, bool purge);
+
+  // The server's description of where we are connected, without password.
+  std::string target() const;
+
+ private:
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace schemagate
+
+#endif  // SCHEMAGATE_DB_DATABASE_H_

@@ -1,0 +1,410 @@
+// Database: connecting, reading state, and running plans under the lock.
+#include <chrono>
+
+#include "core/redact.h"
+#include "db/advisory_lock.h"
+#include "db/database.h"
+#include "db/pq.h"
+#include "db/version_store.h"
+
+namespace schemagate {
+
+using db::LogEntry;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+int64_t MillisSince(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
+}
+
+std::string Shorten(const std::string& s, size_t max) {
+  return s.size() <= max ? s : s.substr(0, max) + "...";
+}
+
+}  // namespace
+
+struct Database::Impl {
+  DatabaseOptions options;
+  std::string conninfo;
+  std::unique_ptr<pqxx::connection> conn;
+  db::VersionStore store;
+
+  explicit Impl(const DatabaseOptions& o) : options(o), store(o) {}
+
+  Status Fail(const std::exception& e, const std::string& context) {
+    return db::StatusFromException(e, context, options);
+  }
+
+  // Runs `step`'s statements; on a statement error returns a Status that
+  // names file, line, revision and SQLSTATE. `applied` counts statements run.
+  template <typename Tx>
+  Status ExecSection(Tx& tx, const MigrationFile& file, const Section& section, int* applied) {
+    for (const SqlStatement& st : section.statements) {
+      try {
+        tx.exec(st.text);
+      } catch (const pqxx::sql_error& e) {
+        return StatementError(file, st, e.what(), e.sqlstate());
+      } catch (const std::exception& e) {
+        return StatementError(file, st, e.what(), "");
+      }
+      ++*applied;
+    }
+    return Status::Ok();
+  }
+
+  Status StatementError(const MigrationFile& file, const SqlStatement& st, std::string what,
+                        const std::string& sqlstate) {
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    what = RedactSecret(what, PasswordOf(options.url));
+    ErrorLocation loc;
+    loc.revision = file.revision.id;
+    loc.file = file.revision.path;
+    loc.line = st.line;
+    loc.sqlstate = sqlstate;
+    loc.statement = Shorten(st.text, 500);
+    Status s = Status::Runtime(file.revision.path + ":" + std::to_string(st.line) + ": revision " +
+                               file.revision.id + " (" + file.revision.message + ") failed: " + what +
+                               (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+    s.set_location(loc);
+    return s;
+  }
+
+  // Records a failed step in its own transaction, so the failure survives the
+  // rollback of the migration's transaction. Best effort: the connection may
+  // be the thing that failed.
+  void RecordFailure(const Step& step, const MigrationFile& file, const std::string& operation,
+                     const Status& status, int applied, int total, int64_t duration_ms,
+                     std::optional<int64_t> running_row) {
+    LogEntry e;
+    e.revision = step.revision;
+    e.operation = operation;
+    e.from_heads = step.heads_before;
+    e.to_heads = step.heads_before;
+    e.checksum = file.checksum;
+    e.status = "failed";
+    e.statements_applied = applied;
+    e.statements_total = total;
+    e.error = Shorten(status.message(), 4000);
+    e.error_statement = status.location().statement;
+    e.sqlstate = status.location().sqlstate;
+    e.duration_ms = duration_ms;
+    try {
+      pqxx::work tx(*conn);
+      if (running_row) {
+        store.UpdateLog(tx, *running_row, e);
+      } else {
+        store.AppendLog(tx, e);
+      }
+      tx.commit();
+    } catch (const std::exception&) {
+    }
+  }
+
+  Result<AppliedStep> ExecuteStep(const Step& step, const MigrationFile& file,
+                                  const RunOptions& run, pqxx::work* outer) {
+    const auto start = SteadyClock::now();
+    const std::vector<const Section*> sections = file.SectionsFor(step.direction, run.environment);
+    int total = 0;
+    bool all_transactional = true;
+    for (const Section* s : sections) {
+      total += static_cast<int>(s->statements.size());
+      all_transactional = all_transactional && s->transactional;
+    }
+    LogEntry entry;
+    entry.revision = step.revision;
+    entry.operation = DirectionName(step.direction);
+    entry.from_heads = step.heads_before;
+    entry.to_heads = step.heads_after;
+    entry.checksum = file.checksum;
+    entry.statements_total = total;
+    int applied = 0;
+
+    AppliedStep done;
+    done.revision = step.revision;
+    done.direction = step.direction;
+    done.message = file.revision.message;
+    done.statements = total;
+
+    if (outer != nullptr) {  // --single-transaction: the caller commits
+      for (const Section* s : sections) {
+        SG_RETURN_IF_ERROR(ExecSection(*outer, file, *s, &applied));
+      }
+      try {
+        store.WriteHeads(*outer, step.heads_before, step.heads_after);
+        entry.status = "succeeded";
+        entry.statements_applied = applied;
+        entry.duration_ms = MillisSince(start);
+        store.AppendLog(*outer, entry);
+      } catch (const std::exception& e) {
+        return Fail(e, "recording revision " + step.revision);
+      }
+      done.duration_ms = MillisSince(start);
+      return done;
+    }
+
+    if (all_transactional) {
+      Status status;
+      try {
+        pqxx::work tx(*conn);
+        for (const Section* s : sections) {
+          status = ExecSection(tx, file, *s, &applied);
+          if (!status.ok()) break;
+        }
+        if (status.ok()) {
+          store.WriteHeads(tx, step.heads_before, step.heads_after);
+          entry.status = "succeeded";
+          entry.statements_applied = applied;
+          entry.duration_ms = MillisSince(start);
+          store.AppendLog(tx, entry);
+          tx.commit();
+        }
+      } catch (const std::exception& e) {
+        status = Fail(e, "revision " + step.revision + " (" + file.revision.path + ")");
+      }
+      if (!status.ok()) {
+        // The transaction rolled back: nothing of this migration remains.
+        RecordFailure(step, file, entry.operation, status, 0, total, MillisSince(start), std::nullopt);
+        return status;
+      }
+      done.duration_ms = MillisSince(start);
+      return done;
+    }
+
+    // A migration with transaction:false sections: record it as running first
+    // so an interruption leaves a trace of how far it got.
+    int64_t row = 0;
+    try {
+      pqxx::work tx(*conn);
+      entry.status = "running";
+      row = store.AppendLog(tx, entry);
+      tx.commit();
+    } catch (const std::exception& e) {
+      return Fail(e, "recording the start of revision " + step.revision);
+    }
+    Status status;
+    for (const Section* s : sections) {
+      try {
+        if (s->transactional) {
+          pqxx::work tx(*conn);
+          int section_applied = 0;
+          status = ExecSection(tx, file, *s, &section_applied);
+          if (status.ok()) {
+            tx.commit();
+            applied += section_applied;
+          }
+        } else {
+          pqxx::nontransaction tx(*conn);
+          status = ExecSection(tx, file, *s, &applied);
+        }
+        if (status.ok()) {
+          pqxx::work tx(*conn);
+          entry.statements_applied = applied;
+          store.UpdateLog(tx, row, entry);
+          tx.commit();
+        }
+      } catch (const std::exception& e) {
+        status = Fail(e, "revision " + step.revision + " (" + file.revision.path + ")");
+      }
+      if (!status.ok()) break;
+    }
+    if (status.ok()) {
+      try {
+        pqxx::work tx(*conn);
+        store.WriteHeads(tx, step.heads_before, step.heads_after);
+        entry.status = "succeeded";
+        entry.statements_applied = applied;
+        store.UpdateLog(tx, row, entry);
+        tx.commit();
+      } catch (const std::exception& e) {
+        status = Fail(e, "recording revision " + step.revision);
+      }
+    }
+    if (!status.ok()) {
+      Status reported(status.code(),
+                      status.message() + ". This migration has transaction:false sections: " +
+                          std::to_string(applied) + " of " + std::to_string(total) +
+                          " statements had run and stay applied; the version table was not "
+                          "moved. Make the remaining statements idempotent (IF NOT EXISTS) and "
+                          "rerun, or finish by hand and 'schemagate stamp " +
+                          step.revision + "'");
+      reported.set_location(status.location());
+      RecordFailure(step, file, entry.operation, reported, applied, total, MillisSince(start), row);
+      return reported;
+    }
+    done.duration_ms = MillisSince(start);
+    return done;
+  }
+
+  // Takes the lock, creates the tables or adopts an Alembic-managed
+  // database, and re-reads the state under the lock.
+  Result<std::unique_ptr<db::AdvisoryLock>> LockAndPrepare(
+      const MigrationSet& set,
+      const std::function<void(const std::string&, std::chrono::milliseconds)>& on_wait,
+      bool allow_unknown_heads, DatabaseState* state, bool* adopted) {
+    auto lock_conn = db::OpenConnection(conninfo, options);
+    if (!lock_conn.ok()) return lock_conn.status();
+    auto lock = db::AdvisoryLock::Acquire(std::move(lock_conn.value()), options, on_wait);
+    if (!lock.ok()) return lock.status();
+    try {
+      {
+        pqxx::read_transaction tx(*conn);
+        *state = store.Read(tx);
+      }
+      if (!allow_unknown_heads) SG_RETURN_IF_ERROR(CheckHeadsKnown(set.graph(), state->heads));
+      if (!state->version_table_exists || !state->log_table_exists) {
+        std::vector<std::string> adopt;
+        if (state->version_table_exists && !allow_unknown_heads) {
+          RevisionSet applied = set.graph().Ancestors(state->heads, true);
+          for (const std::string& id : set.graph().TopologicalOrder()) {
+            if (applied.count(id)) adopt.push_back(id);
+          }
+        }
+        pqxx::work tx(*conn);
+        *adopted = store.Ensure(tx, *state, adopt);
+        tx.commit();
+        pqxx::read_transaction again(*conn);
+        *state = store.Read(again);
+      }
+    } catch (const std::exception& e) {
+      return Fail(e, "preparing " + options.version_table_schema + "." + options.version_table);
+    }
+    return std::move(lock.value());
+  }
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::Connect(const DatabaseOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  impl->conninfo = db::BuildConninfo(options, options.application_name, true);
+  auto conn = db::OpenConnection(impl->conninfo, options);
+  if (!conn.ok()) return conn.status();
+  impl->conn = std::move(conn.value());
+  return std::unique_ptr<Database>(new Database(std::move(impl)));
+}
+
+std::string Database::target() const {
+  return impl_->options.url.empty() ? std::string("libpq default server")
+                                     : DescribeTarget(impl_->options.url);
+}
+
+Result<DatabaseState> Database::ReadState() {
+  try {
+    pqxx::read_transaction tx(*impl_->conn);
+    return impl_->store.Read(tx);
+  } catch (const std::exception& e) {
+    return impl_->Fail(e, "reading " + impl_->options.version_table_schema + "." +
+                              impl_->options.version_table);
+  }
+}
+
+Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner,
+                                 const RunOptions& run) {
+  RunOutcome outcome;
+  DatabaseState state;
+  auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted);
+  if (!lock.ok()) return lock.status();
+  SG_RETURN_IF_ERROR(set.CheckChecksums(state.heads, state.checksums));
+  auto plan = planner(state.heads);
+  if (!plan.ok()) return plan.status();
+  outcome.from_heads = plan->from_heads;
+  outcome.to_heads = plan->from_heads;
+
+  if (run.single_transaction && !plan->steps.empty()) {
+    for (const Step& step : plan->steps) {
+      const MigrationFile* file = set.Find(step.revision);
+      for (const Section* s : file->SectionsFor(step.direction, run.environment)) {
+        if (!s->transactional) {
+          return Status::Validation(file->revision.path + ":" + std::to_string(s->line) +
+                                    ": section is transaction:false and cannot run inside "
+                                    "--single-transaction; drop the flag for this run");
+        }
+      }
+    }
+    std::vector<AppliedStep> steps;
+    Status failed;
+    const Step* failed_step = nullptr;
+    try {
+      pqxx::work tx(*impl_->conn);
+      for (const Step& step : plan->steps) {
+        const MigrationFile& file = *set.Find(step.revision);
+        if (run.on_step_start) run.on_step_start(step, file);
+        auto done = impl_->ExecuteStep(step, file, run, &tx);
+        if (!done.ok()) {
+          failed = done.status();
+          failed_step = &step;
+          break;
+        }
+        steps.push_back(done.value());
+      }
+      if (failed.ok()) tx.commit();
+    } catch (const std::exception& e) {
+      failed = impl_->Fail(e, "committing the single transaction");
+    }
+    if (!failed.ok()) {
+      if (failed_step != nullptr) {
+        const MigrationFile& file = *set.Find(failed_step->revision);
+        impl_->RecordFailure(*failed_step, file, DirectionName(failed_step->direction), failed, 0,
+                             0, 0, std::nullopt);
+      }
+      return Status(failed.code(), failed.message() +
+                                       " (--single-transaction: the whole run was rolled back)")
+          .set_location(failed.location());
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (run.on_step_done) run.on_step_done(steps[i], plan->steps[i]);
+    }
+    outcome.steps = std::move(steps);
+    outcome.to_heads = plan->to_heads;
+    return outcome;
+  }
+
+  for (const Step& step : plan->steps) {
+    const MigrationFile& file = *set.Find(step.revision);
+    if (run.on_step_start) run.on_step_start(step, file);
+    auto done = impl_->ExecuteStep(step, file, run, nullptr);
+    if (!done.ok()) return done.status();
+    if (run.on_step_done) run.on_step_done(done.value(), step);
+    outcome.steps.push_back(done.value());
+    outcome.to_heads = step.heads_after;
+  }
+  return outcome;
+}
+
+Result<RunOutcome> Database::Stamp(const MigrationSet& set, const Stamper& stamper, bool purge) {
+  RunOutcome outcome;
+  DatabaseState state;
+  auto lock = impl_->LockAndPrepare(set, nullptr, purge, &state, &outcome.adopted);
+  if (!lock.ok()) return lock.status();
+  Heads before = purge ? Heads{} : state.heads;
+  auto after = stamper(before);
+  if (!after.ok()) return after.status();
+  outcome.from_heads = state.heads;
+  outcome.to_heads = after.value();
+  const RevisionGraph& graph = set.graph();
+  RevisionSet now_applied = graph.Ancestors(after.value(), true);
+  RevisionSet was_applied = purge ? RevisionSet{} : graph.Ancestors(before, true);
+  std::vector<std::string> recorded, checksums;
+  for (const std::string& id : graph.TopologicalOrder()) {
+    if (now_applied.count(id) && !was_applied.count(id)) {
+      recorded.push_back(id);
+      checksums.push_back(set.Find(id)->checksum);
+    }
+  }
+  try {
+    pqxx::work tx(*impl_->conn);
+    if (purge) {
+      impl_->store.DeleteAllHeads(tx);
+    }
+    impl_->store.WriteHeads(tx, before, after.value());
+    impl_->store.AppendBulk(tx, "stamp", recorded, checksums, state.heads, after.value());
+    tx.commit();
+  } catch (const std::exception& e) {
+    return impl_->Fail(e, "stamping");
+  }
+  return outcome;
+}
+
+}  // namespace schemagate
