@@ -1,0 +1,26 @@
+# schemagate: `make demo` and `make test` do all the set-up on a fresh Debian 12 machine.
+BUILD_DIR ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900
+
+demo: build
+	bash scripts/demo.sh $(BUILD_DIR)/schemagate
+
+clean:
+	rm -rf $(BUILD_DIR)
