@@ -1,0 +1,377 @@
+// The real binary against a real PostgreSQL: the bundled migrations up and
+// down, failures, environments, drift, concurrency, offline SQL.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "integration/runner_fixture.h"
+
+namespace schemagate::testing {
+namespace {
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_TRUE(Contains(haystack, needle)) << "expected to find: " << (needle) << "\nin:\n" << (haystack)
+
+TEST_F(RunnerTest, UpgradeHeadBuildsTheSeedSchemaInTheCatalog) {
+  RunResult r = Sg({"upgrade", "head"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "Running upgrade  -> 0001");
+  EXPECT_CONTAINS(r.err, "Running upgrade 0004 -> 0005");
+
+  EXPECT_EQ(Q("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
+              "WHERE table_schema = 'public'"),
+            "alembic_version,audit_logs,identity_documents,ocr_jobs,schemagate_log,users");
+  // Types, defaults and constraints as the seed defines them.
+  EXPECT_EQ(Q("SELECT data_type || '/' || coalesce(character_maximum_length::text, '') || '/' || is_nullable "
+              "FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'"),
+            "character varying/255/NO");
+  EXPECT_EQ(Q("SELECT column_default FROM information_schema.columns WHERE table_name = 'users' AND "
+              "column_name = 'id'"),
+            "uuid_generate_v4()");
+  EXPECT_EQ(Q("SELECT confdeltype FROM pg_constraint WHERE conrelid = 'audit_logs'::regclass AND contype = 'f'"),
+            "n");  // ON DELETE SET NULL
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_constraint WHERE conrelid = 'ocr_jobs'::regclass AND contype = 'f' "
+              "AND confdeltype = 'c'"),
+            "2");  // both ON DELETE CASCADE
+  EXPECT_EQ(Q("SELECT data_type FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'phone'"),
+            "character varying");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_indexes WHERE indexname IN ('ix_users_phone', 'idx_users_email')"), "2");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"), "4");
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE operation = 'upgrade' AND status = 'succeeded' "
+              "AND checksum IS NOT NULL"),
+            "5");
+
+  // The trigger works: an UPDATE moves updated_at.
+  Q("INSERT INTO users (email, password_hash) VALUES ('a@company.com', 'x')");
+  Q("UPDATE users SET updated_at = '2000-01-01' WHERE email = 'a@company.com'");
+  EXPECT_EQ(Q("SELECT updated_at > '2001-01-01' FROM users"), "t");
+}
+
+TEST_F(RunnerTest, NoOpUpgradeWritesNothing) {
+  ASSERT_EQ(Sg({"upgrade"}).exit_code, 0);
+  std::string log_rows = Q("SELECT count(*) FROM schemagate_log");
+  RunResult again = Sg({"upgrade", "head"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_CONTAINS(again.err, "Already at 0005");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log"), log_rows);
+}
+
+TEST_F(RunnerTest, EveryDowngradeRestoresTheCatalogExactly) {
+  std::vector<std::string> revs = {"0001", "0002", "0003", "0004", "0005"};
+  std::vector<std::string> snapshots{CatalogSnapshot()};
+  for (const std::string& rev : revs) {
+    ASSERT_EQ(Sg({"upgrade", rev}).exit_code, 0) << rev;
+    snapshots.push_back(CatalogSnapshot());
+    EXPECT_NE(snapshots.back(), snapshots[snapshots.size() - 2]) << rev << " changed nothing";
+  }
+  for (int i = static_cast<int>(revs.size()) - 1; i >= 0; --i) {
+    std::string target = i == 0 ? "base" : revs[i - 1];
+    RunResult r = Sg({"downgrade", target});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(CatalogSnapshot(), snapshots[i]) << "downgrade of " << revs[i] << " left a trace";
+  }
+  EXPECT_EQ(Q("SELECT count(*) FROM alembic_version"), "0");
+  // And up again from base.
+  ASSERT_EQ(Sg({"upgrade"}).exit_code, 0);
+  EXPECT_EQ(CatalogSnapshot(), snapshots.back());
+}
+
+TEST_F(RunnerTest, RelativeTargetsMoveByStep) {
+  ASSERT_EQ(Sg({"upgrade", "+2"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0002");
+  ASSERT_EQ(Sg({"upgrade", "0002+2"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0004");
+  ASSERT_EQ(Sg({"downgrade", "-1"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0003");
+}
+
+TEST_F(RunnerTest, StampMovesTheVersionWithoutRunningAnything) {
+  RunResult r = Sg({"stamp", "0002"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0002");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), "0");
+  ASSERT_EQ(Sg({"stamp", "base"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT count(*) FROM alembic_version"), "0");
+  Q("INSERT INTO alembic_version VALUES ('feedbeef')");
+  EXPECT_EQ(Sg({"stamp", "0001"}).exit_code, 4);  // unknown revision in the table
+  ASSERT_EQ(Sg({"stamp", "0001", "--purge"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0001");
+}
+
+TEST_F(RunnerTest, FailingStatementKeepsEarlierMigrationsAndNothingOfItself) {
+  CopyBundledMigrations();
+  WriteMigration("0006_broken.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n-- message: Broken\n\n"
+                 "-- migrate:upgrade\n"
+                 "CREATE TABLE half_done (id int);\n"
+                 "INSERT INTO half_done VALUES (1);\n"
+                 "ALTER TABLE no_such_table ADD COLUMN x int;\n"
+                 "-- migrate:downgrade\nDROP TABLE half_done;\n");
+  RunResult r = Sg({"upgrade", "head", "--report", tmp_->path() + "/report.json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "0006_broken.sql:8:");
+  EXPECT_CONTAINS(r.err, "SQLSTATE 42P01");
+  EXPECT_CONTAINS(r.err, "no_such_table");
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'"), "0");
+  EXPECT_EQ(Q("SELECT status || ' ' || sqlstate FROM schemagate_log WHERE revision = '0006'"), "failed 42P01");
+
+  std::string report = ReadFile(tmp_->path() + "/report.json");
+  EXPECT_LE(report.size(), 4096u);
+  EXPECT_CONTAINS(report, "\"sqlState\":\"42P01\"");
+  EXPECT_CONTAINS(report, "\"revision\":\"0006\"");
+  EXPECT_CONTAINS(report, "\"status\":\"failed\"");
+}
+
+TEST_F(RunnerTest, EnvironmentSectionsAndTransactionFalse) {
+  CopyBundledMigrations();
+  WriteMigration("0006_envs.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n-- message: Env sections\n\n"
+                 "-- migrate:upgrade env:production\nCREATE TABLE only_in_production (id int);\n"
+                 "-- migrate:upgrade env:!production\nCREATE TABLE only_elsewhere (id int);\n"
+                 "-- migrate:upgrade transaction:false\n"
+                 "CREATE INDEX CONCURRENTLY ix_users_created ON users (created_at);\n"
+                 "-- migrate:downgrade\nDROP TABLE IF EXISTS only_in_production;\n"
+                 "DROP TABLE IF EXISTS only_elsewhere;\nDROP INDEX ix_users_created;\n");
+  RunResult prod = Sg({"upgrade", "--env", "production"});
+  ASSERT_EQ(prod.exit_code, 0) << prod.err;
+  EXPECT_EQ(Q("SELECT string_agg(tablename, ',') FROM pg_tables WHERE tablename LIKE 'only_%'"),
+            "only_in_production");
+  EXPECT_EQ(Q("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_created'::regclass"), "t");
+  EXPECT_EQ(Q("SELECT status || ' ' || statements_applied || '/' || statements_total FROM schemagate_log "
+              "WHERE revision = '0006'"),
+            "succeeded 2/2");
+
+  ASSERT_EQ(Sg({"downgrade", "0005"}).exit_code, 0);
+  RunResult dev = Sg({"upgrade"}, {{"ENVIRONMENT", "staging"}});
+  ASSERT_EQ(dev.exit_code, 0) << dev.err;
+  EXPECT_EQ(Q("SELECT string_agg(tablename, ',') FROM pg_tables WHERE tablename LIKE 'only_%'"),
+            "only_elsewhere");
+}
+
+TEST_F(RunnerTest, ConcurrentIndexInTransactionalSectionIsRejectedBeforeRunning) {
+  CopyBundledMigrations();
+  WriteMigration("0006_bad_index.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n-- message: Bad\n\n-- migrate:upgrade\n"
+                 "CREATE TABLE t1 (id int);\nCREATE INDEX CONCURRENTLY ix_t1 ON t1 (id);\n");
+  RunResult r = Sg({"upgrade"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_CONTAINS(r.err, "0006_bad_index.sql:7:");
+  EXPECT_CONTAINS(r.err, "transaction:false");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE tablename IN ('users', 'alembic_version')"), "0");
+}
+
+TEST_F(RunnerTest, ChecksumDriftIsRefusedBeforeAnythingRuns) {
+  CopyBundledMigrations();
+  ASSERT_EQ(Sg({"upgrade", "0004"}).exit_code, 0);
+  std::string path = script_location_ + "/versions/0003_updated_at_triggers.sql";
+  std::string text = ReadFile(path);
+  ASSERT_FALSE(text.empty());
+  WriteFile(path, text + "\n-- migrate:upgrade\nSELECT 1;\n");
+  std::string log_rows = Q("SELECT count(*) FROM schemagate_log");
+  RunResult r = Sg({"upgrade"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_CONTAINS(r.err, "checksum drift");
+  EXPECT_CONTAINS(r.err, "0003");
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0004");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log"), log_rows);
+  // A changed message (header) is not an edit of the migration.
+  WriteFile(path, text);
+  std::string renamed = std::regex_replace(text, std::regex("-- message: [^\n]*"), "-- message: Renamed");
+  WriteFile(path, renamed);
+  EXPECT_EQ(Sg({"upgrade"}).exit_code, 0);
+}
+
+TEST_F(RunnerTest, SixteenConcurrentRunnersApplyEachMigrationOnce) {
+  std::vector<std::unique_ptr<Child>> children;
+  for (int i = 0; i < 16; ++i) {
+    RunOptions opts;
+    opts.cwd = SourceDir();
+    opts.env = {{"DATABASE_URL", url_}, {"POD_NAME", "pod-" + std::to_string(i)}, {"ENVIRONMENT", kUnset}};
+    children.push_back(std::make_unique<Child>(
+        std::vector<std::string>{SchemagateBinary(), "upgrade", "head", "--log-format", "text"}, opts));
+  }
+  for (auto& c : children) {
+    RunResult r = c->Wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE operation = 'upgrade'"), "5");
+  EXPECT_EQ(Q("SELECT count(DISTINCT revision) FROM schemagate_log WHERE operation = 'upgrade' AND status = 'succeeded'"),
+            "5");
+}
+
+TEST_F(RunnerTest, OfflineSqlRunsCleanInPsqlAndReachesTheSameSchema) {
+  RunResult sql = Sg({"upgrade", "head", "--sql"});
+  ASSERT_EQ(sql.exit_code, 0) << sql.err;
+  EXPECT_CONTAINS(sql.out, "INSERT INTO public.alembic_version (version_num) VALUES ('0001');");
+  EXPECT_CONTAINS(sql.out, "UPDATE public.alembic_version SET version_num='0005' WHERE version_num = '0004';");
+  TempDir dir;
+  WriteFile(dir.path() + "/up.sql", sql.out);
+  RunResult psql = PgServer::Shared().Psql(url_, {"-v", "ON_ERROR_STOP=1", "-f", dir.path() + "/up.sql"});
+  ASSERT_EQ(psql.exit_code, 0) << psql.err;
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+
+  std::string online = PgServer::Shared().CreateDatabase("online");
+  RunResult up = SgRaw({"upgrade", "--url", online});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_EQ(CatalogSnapshot(), CatalogSnapshot(online));
+
+  // Downgrade SQL back to 0002 also runs clean.
+  RunResult down = Sg({"downgrade", "0005:0002", "--sql"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  WriteFile(dir.path() + "/down.sql", down.out);
+  RunResult psql_down = PgServer::Shared().Psql(url_, {"-v", "ON_ERROR_STOP=1", "-f", dir.path() + "/down.sql"});
+  ASSERT_EQ(psql_down.exit_code, 0) << psql_down.err;
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0002");
+}
+
+TEST_F(RunnerTest, LockWaitTimesOutWithExit3AndNamesTheHolder) {
+  // Hold the migration lock from another session for a while.
+  RunOptions opts;
+  Child holder({"psql", "-X", "-q", "-d", url_ + "?application_name=other-migrator", "-c",
+                "SELECT pg_advisory_lock(hashtextextended('schemagate:' || current_database() || "
+                "':public.alembic_version', 0)); SELECT pg_sleep(8);"},
+               opts);
+  // Give psql a moment to take it.
+  for (int i = 0; i < 50; ++i) {
+    if (Q("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == "1") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  RunResult r = Sg({"upgrade", "--lock-timeout", "1s"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_CONTAINS(r.err, "other-migrator");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), "0");
+  holder.Kill(SIGTERM);
+  holder.Wait();
+}
+
+TEST_F(RunnerTest, UnreachableDatabaseRetriesThenExits1NamingTheTarget) {
+  RunResult r = SgRaw({"check", "--url", "postgresql://postgres:topsecret@127.0.0.1:1/nowhere",
+                       "--connect-timeout", "1s", "--log-format", "text"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "127.0.0.1:1/nowhere");
+  EXPECT_FALSE(Contains(r.err + r.out, "topsecret"));
+}
+
+TEST_F(RunnerTest, WrongPasswordFailsFastWithoutEchoingIt) {
+  std::string url = PgServer::Shared().Url(url_.substr(url_.rfind('/') + 1), "sg_password", "not-the-password");
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = SgRaw({"check", "--url", url, "--connect-timeout", "20s", "--log-format", "text"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "password authentication failed");
+  EXPECT_FALSE(Contains(r.err + r.out, "not-the-password"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15)) << "auth failures are not retried";
+}
+
+TEST_F(RunnerTest, BadInputGetsTheDocumentedExitCodes) {
+  CopyBundledMigrations();
+  EXPECT_EQ(Sg({"upgrade", "nosuchrev"}).exit_code, 4);
+  EXPECT_EQ(Sg({"upgrade", "--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(Sg({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(SgRaw({"upgrade", "-c", "/nonexistent/schemagate.yaml"}).exit_code, 2);
+
+  WriteMigration("0006_typo.sql", "-- revison: 0006\n-- migrate:upgrade\nSELECT 1;\n");
+  RunResult typo = Sg({"upgrade"});
+  EXPECT_EQ(typo.exit_code, 4);
+  EXPECT_CONTAINS(typo.err, "0006_typo.sql:1: unknown header key 'revison'");
+  std::filesystem::remove(script_location_ + "/versions/0006_typo.sql");
+
+  WriteMigration("0006_orphan.sql", "-- revision: 0006\n-- down_revision: 0099\n-- migrate:upgrade\nSELECT 1;\n");
+  RunResult orphan = Sg({"upgrade"});
+  EXPECT_EQ(orphan.exit_code, 4);
+  EXPECT_CONTAINS(orphan.err, "0099");
+  std::filesystem::remove(script_location_ + "/versions/0006_orphan.sql");
+
+  // Two heads: `head` is ambiguous and names both.
+  WriteMigration("0006_a.sql", "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT 1;\n");
+  WriteMigration("0007_b.sql", "-- revision: 0007\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT 1;\n");
+  RunResult heads = Sg({"upgrade", "head"});
+  EXPECT_EQ(heads.exit_code, 4);
+  EXPECT_CONTAINS(heads.err, "0006");
+  EXPECT_CONTAINS(heads.err, "0007");
+  EXPECT_FALSE(Contains(heads.err, "terminate")) << "no crash";
+  EXPECT_EQ(Sg({"upgrade", "heads"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version"), "0006,0007");
+}
+
+TEST_F(RunnerTest, CheckHeadExits5UntilAtHead) {
+  ASSERT_EQ(Sg({"upgrade", "0003"}).exit_code, 0);
+  RunResult behind = Sg({"check", "--head"});
+  EXPECT_EQ(behind.exit_code, 5) << behind.err;
+  EXPECT_CONTAINS(behind.err, "pending: 0004, 0005");
+  ASSERT_EQ(Sg({"upgrade"}).exit_code, 0);
+  EXPECT_EQ(Sg({"check", "--head"}).exit_code, 0);
+}
+
+TEST_F(RunnerTest, WaitGatesUntilTheMigrationsFinish) {
+  RunResult early = Sg({"wait", "--timeout", "1s", "--interval", "200ms"});
+  EXPECT_EQ(early.exit_code, 5) << early.err;
+
+  RunOptions opts;
+  opts.cwd = SourceDir();
+  opts.env = {{"DATABASE_URL", url_}, {"ENVIRONMENT", kUnset}};
+  Child waiter({SchemagateBinary(), "wait", "--timeout", "60s", "--interval", "100ms", "--log-format", "text"}, opts);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(Sg({"upgrade"}).exit_code, 0);
+  RunResult w = waiter.Wait();
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_CONTAINS(w.err, "0005");
+}
+
+TEST_F(RunnerTest, CurrentHistoryPendingAndShowReport) {
+  ASSERT_EQ(Sg({"upgrade", "0003"}).exit_code, 0);
+  RunResult current = Sg({"current"});
+  EXPECT_EQ(current.exit_code, 0);
+  EXPECT_EQ(current.out, "0003\n");
+  RunResult pending = Sg({"pending"});
+  EXPECT_CONTAINS(pending.out, "0003 -> 0004, ");
+  EXPECT_CONTAINS(pending.out, "0004 -> 0005, ");
+  RunResult history = Sg({"history", "-i"});
+  EXPECT_CONTAINS(history.out, "0004 -> 0005 (head), ");
+  EXPECT_CONTAINS(history.out, "0002 -> 0003 (current), ");
+  EXPECT_CONTAINS(history.out, "<base> -> 0001, ");
+  RunResult json = Sg({"current", "--output", "json"});
+  EXPECT_CONTAINS(json.out, "\"current\":[\"0003\"]");
+  EXPECT_CONTAINS(json.out, "\"at_head\":false");
+  RunResult show = Sg({"show", "0001"});
+  EXPECT_CONTAINS(show.out, "Rev: 0001");
+  EXPECT_CONTAINS(show.out, "Parent: <base>");
+  RunResult range = Sg({"history", "-r", "0002:0004"});
+  EXPECT_EQ(std::count(range.out.begin(), range.out.end(), '\n'), 3) << range.out;
+}
+
+TEST_F(RunnerTest, InitCreateAndMergeWriteParsableRevisions) {
+  tmp_ = std::make_unique<TempDir>();
+  cwd_ = tmp_->path();
+  ASSERT_EQ(Sg({"init"}).exit_code, 0);
+  EXPECT_EQ(ReadFile(cwd_ + "/migrations/script.sql.tmpl"),
+            ReadFile(SourceDir() + "/migrations/script.sql.tmpl"));
+  RunResult a = Sg({"create", "Initial schema"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_CONTAINS(a.out, "migrations/versions/0001_initial_schema.sql");
+  ASSERT_EQ(Sg({"create", "Add phone"}).exit_code, 0);
+  ASSERT_EQ(Sg({"create", "Other branch", "--head", "0001", "--branch-label", "other"}).exit_code, 0);
+  RunResult heads = Sg({"heads"});
+  EXPECT_CONTAINS(heads.out, "0002 (head)");
+  EXPECT_CONTAINS(heads.out, "0003 (head)");
+  EXPECT_EQ(Sg({"create", "Ambiguous"}).exit_code, 4);
+  RunResult merge = Sg({"merge", "-m", "Join"});
+  ASSERT_EQ(merge.exit_code, 0) << merge.err;
+  RunResult after = Sg({"heads"});
+  EXPECT_EQ(after.out, "0004 (head) (mergepoint), Join\n");
+  RunResult up = Sg({"upgrade"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0004");
+  RunResult branches = Sg({"branches"});
+  EXPECT_CONTAINS(branches.out, "0001 (branchpoint)");
+}
+
+}  // namespace
+}  // namespace schemagate::testing

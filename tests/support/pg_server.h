@@ -1,0 +1,59 @@
+// A private PostgreSQL server for tests: initdb + pg_ctl in a temporary
+// directory, on a free port of 127.0.0.1. Never mocked.
+#ifndef SCHEMAGATE_TESTS_SUPPORT_PG_SERVER_H_
+#define SCHEMAGATE_TESTS_SUPPORT_PG_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace schemagate::testing {
+
+class PgServer {
+ public:
+  // One server per test binary, started on first use and stopped at exit.
+  static PgServer& Shared();
+
+  PgServer();   // starts the server; throws on failure
+  ~PgServer();  // stops it and removes its directory
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+
+  // A new empty database; returns its superuser URL.
+  std::string CreateDatabase(const std::string& name_hint);
+  std::string Url(const std::string& db, const std::string& user = "postgres",
+                  const std::string& password = "") const;
+
+  // psql -XAt -v ON_ERROR_STOP=1 -c SQL; throws with psql's stderr on error.
+  std::string Query(const std::string& url, const std::string& sql) const;
+  // psql with any arguments (e.g. -f FILE) against `url`.
+  RunResult Psql(const std::string& url, const std::vector<std::string>& args) const;
+
+  void Stop();
+  void Start();
+  void Restart();
+
+  int port() const { return port_; }
+  std::string host() const { return "127.0.0.1"; }
+  const std::string& bin_dir() const { return bin_dir_; }
+
+  // The role that must log in with a password ("sg-secret-pw").
+  static constexpr const char* kPasswordRole = "sg_password";
+  static constexpr const char* kPassword = "sg-secret-pw";
+
+ private:
+  RunResult AsOwner(std::vector<std::string> argv) const;
+  std::unique_ptr<TempDir> dir_;
+  std::string bin_dir_;
+  std::string data_dir_;
+  int port_ = 0;
+  int next_db_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace schemagate::testing
+
+#endif  // SCHEMAGATE_TESTS_SUPPORT_PG_SERVER_H_
