@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -54,6 +55,22 @@ std::string GeneralHelp(const std::vector<Command>& commands) {
          "            4 validation failed, 5 not at target.\n"
          "Run 'schemagate <command> --help' for a command's arguments.\n";
   return out.str();
+}
+
+// "-1" (as in `downgrade -1`) is a relative target, not an option: hand it
+// to the positional arguments before the option parser sees a dash.
+std::vector<po::option> RelativeTargetAsPositional(std::vector<std::string>& args) {
+  std::vector<po::option> out;
+  const std::string& a = args.front();
+  if (a.size() > 1 && a[0] == '-' &&
+      std::all_of(a.begin() + 1, a.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    po::option opt;
+    opt.value.push_back(a);
+    opt.original_tokens.push_back(a);
+    out.push_back(opt);
+    args.erase(args.begin());
+  }
+  return out;
 }
 
 std::optional<std::string> Opt(const po::variables_map& vm, const char* name) {
@@ -156,7 +173,11 @@ int Main(int argc, char** argv) {
   all.add(visible).add(common);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::store(po::command_line_parser(args)
+                      .options(all)
+                      .positional(positional)
+                      .extra_style_parser(RelativeTargetAsPositional)
+                      .run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "error: schemagate " << name << ": " << e.what() << "\nusage: schemagate "

@@ -21,7 +21,7 @@ RunResult RunnerTest::SgRaw(std::vector<std::string> args, const std::map<std::s
   if (!opts.env.count("DATABASE_URL")) opts.env["DATABASE_URL"] = kUnset;
   if (!opts.env.count("ENVIRONMENT")) opts.env["ENVIRONMENT"] = kUnset;
   opts.timeout = std::chrono::seconds(120);
-  return Run(argv, opts);
+  return RunProcess(argv, opts);
 }
 
 RunResult RunnerTest::Sg(std::vector<std::string> args, const std::map<std::string, std::string>& env) {

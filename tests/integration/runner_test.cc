@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <regex>
+#include <thread>
+#include <csignal>
 
 #include "integration/runner_fixture.h"
 
@@ -63,12 +65,17 @@ TEST_F(RunnerTest, NoOpUpgradeWritesNothing) {
 }
 
 TEST_F(RunnerTest, EveryDowngradeRestoresTheCatalogExactly) {
+  // 0001's downgrade keeps the uuid-ossp extension (other schemas may use
+  // it), so the database starts with it as a DBA would have installed it.
+  Q("CREATE EXTENSION \"uuid-ossp\"");
   std::vector<std::string> revs = {"0001", "0002", "0003", "0004", "0005"};
   std::vector<std::string> snapshots{CatalogSnapshot()};
   for (const std::string& rev : revs) {
     ASSERT_EQ(Sg({"upgrade", rev}).exit_code, 0) << rev;
     snapshots.push_back(CatalogSnapshot());
-    EXPECT_NE(snapshots.back(), snapshots[snapshots.size() - 2]) << rev << " changed nothing";
+    if (rev != "0004") {  // 0004 changes data, not the schema
+      EXPECT_NE(snapshots.back(), snapshots[snapshots.size() - 2]) << rev << " changed nothing";
+    }
   }
   for (int i = static_cast<int>(revs.size()) - 1; i >= 0; --i) {
     std::string target = i == 0 ? "base" : revs[i - 1];

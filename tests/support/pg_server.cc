@@ -61,14 +61,14 @@ RunResult PgServer::AsOwner(std::vector<std::string> argv) const {
   if (geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
   RunOptions o;
   o.timeout = std::chrono::seconds(120);
-  return Run(argv, o);
+  return RunProcess(argv, o);
 }
 
 PgServer::PgServer() : dir_(std::make_unique<TempDir>()) {
   bin_dir_ = FindBinDir();
   data_dir_ = dir_->path() + "/data";
   if (geteuid() == 0) {
-    RunResult chown = Run({"chown", "-R", "postgres", dir_->path()});
+    RunResult chown = RunProcess({"chown", "-R", "postgres", dir_->path()});
     if (chown.exit_code != 0) throw std::runtime_error("chown postgres failed: " + chown.err);
   }
   RunResult init = AsOwner({bin_dir_ + "/initdb", "-D", data_dir_, "-U", "postgres", "-A", "trust", "--no-sync",
@@ -78,7 +78,7 @@ PgServer::PgServer() : dir_(std::make_unique<TempDir>()) {
   WriteFile(data_dir_ + "/pg_hba.conf",
             std::string("local all all trust\n") + "host all " + kPasswordRole + " 127.0.0.1/32 scram-sha-256\n" +
                 "host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n");
-  if (geteuid() == 0) Run({"chown", "postgres", data_dir_ + "/pg_hba.conf"});
+  if (geteuid() == 0) RunProcess({"chown", "postgres", data_dir_ + "/pg_hba.conf"});
   Start();
   Query(Url("postgres"), std::string("CREATE ROLE ") + kPasswordRole + " LOGIN PASSWORD '" + kPassword + "'");
 }
@@ -131,7 +131,7 @@ RunResult PgServer::Psql(const std::string& url, const std::vector<std::string>&
   argv.insert(argv.end(), args.begin(), args.end());
   RunOptions o;
   o.timeout = std::chrono::seconds(120);
-  return Run(argv, o);
+  return RunProcess(argv, o);
 }
 
 std::string PgServer::Query(const std::string& url, const std::string& sql) const {

@@ -122,7 +122,7 @@ RunResult Child::Wait() {
   return result;
 }
 
-RunResult Run(const std::vector<std::string>& argv, const RunOptions& options) {
+RunResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options) {
   Child child(argv, options);
   return child.Wait();
 }

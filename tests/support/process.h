@@ -52,7 +52,7 @@ class Child {
 };
 
 // Runs to completion.
-RunResult Run(const std::vector<std::string>& argv, const RunOptions& options = {});
+RunResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
 
 // The binary under test (SCHEMAGATE_BIN, set by CTest) and the source tree.
 std::string SchemagateBinary();
