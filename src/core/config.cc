@@ -216,11 +216,6 @@ Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv) {
     s.url_source = "libpq defaults (PGHOST, PGPORT, PGDATABASE, PGUSER)";
   }
 
-  struct DurationSetting {
-    const char* name;
-    std::optional<std::string> flag;
-    std::optional<std::string> from_file;
-  };
   auto duration = [&](const char* name, const std::optional<std::string>& flag,
                       const std::optional<std::string>& from_file) -> Result<std::optional<Millis>> {
     const std::optional<std::string>& text = flag ? flag : from_file;
