@@ -26,6 +26,23 @@ Result<Loaded> Load(Context& ctx) {
   return Loaded{*s, *set};
 }
 
+// Files, graph, connection and the database's state, for read-only commands.
+struct LoadedState {
+  Loaded loaded;
+  Database* db;
+  DatabaseState state;
+};
+
+Result<LoadedState> LoadState(Context& ctx) {
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  auto db = ctx.database();
+  if (!db.ok()) return db.status();
+  auto state = (*db)->ReadState();
+  if (!state.ok()) return state.status();
+  return LoadedState{*loaded, *db, std::move(state.value())};
+}
+
 Status RenderOffline(Context& ctx, const Loaded& l, Direction direction, const std::string& range,
                      bool single_transaction) {
   auto plan = PlanOffline(l.set->graph(), direction, range);
@@ -150,13 +167,11 @@ Status RunDowngrade(Context& ctx, const po::variables_map& vm) {
 }
 
 Status RunCurrent(Context& ctx, const po::variables_map& vm) {
-  auto loaded = Load(ctx);
-  if (!loaded.ok()) return loaded.status();
+  auto ls = LoadState(ctx);
+  if (!ls.ok()) return ls.status();
+  const Loaded* loaded = &ls->loaded;
+  const DatabaseState* state = &ls->state;
   const RevisionGraph& g = loaded->set->graph();
-  auto db = ctx.database();
-  if (!db.ok()) return db.status();
-  auto state = (*db)->ReadState();
-  if (!state.ok()) return state.status();
   const Heads& heads = state->heads;
   auto script_heads = g.Heads();
   if (ctx.out().json()) {
@@ -169,7 +184,7 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
         .EndObject();
     ctx.out().Print(w.str());
   } else {
-    if (vm.count("verbose")) ctx.out().Info("Current revision(s) for " + (*db)->target() + ":");
+    if (vm.count("verbose")) ctx.out().Info("Current revision(s) for " + ls->db->target() + ":");
     std::string text;
     for (const std::string& h : heads) {
       const MigrationFile* f = loaded->set->Find(h);
@@ -195,13 +210,11 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
 }
 
 Status RunPending(Context& ctx, const po::variables_map&) {
-  auto loaded = Load(ctx);
-  if (!loaded.ok()) return loaded.status();
+  auto ls = LoadState(ctx);
+  if (!ls.ok()) return ls.status();
+  const Loaded* loaded = &ls->loaded;
+  const DatabaseState* state = &ls->state;
   const RevisionGraph& g = loaded->set->graph();
-  auto db = ctx.database();
-  if (!db.ok()) return db.status();
-  auto state = (*db)->ReadState();
-  if (!state.ok()) return state.status();
   SG_RETURN_IF_ERROR(CheckHeadsKnown(g, state->heads));
   auto plan = PlanUpgrade(g, state->heads, "heads");
   if (!plan.ok()) return plan.status();

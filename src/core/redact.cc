@@ -54,19 +54,28 @@ bool FindKeywordPassword(std::string_view s, size_t* start, size_t* end) {
   return false;
 }
 
+// The [start, end) of the password in postgresql://user:password@host, or
+// false when the URL has none there.
+bool FindUrlPassword(const std::string& s, size_t* start, size_t* end) {
+  size_t auth_start = SchemeEnd(s);
+  size_t auth_end = s.find_first_of("/?", auth_start);
+  if (auth_end == std::string::npos) auth_end = s.size();
+  size_t at = s.rfind('@', auth_end);
+  if (at == std::string::npos || at < auth_start) return false;
+  size_t colon = s.find(':', auth_start);
+  if (colon == std::string::npos || colon > at) return false;
+  *start = colon + 1;
+  *end = at;
+  return true;
+}
+
 }  // namespace
 
 std::string RedactUrl(std::string_view url) {
   std::string s(url);
   if (IsUrl(s)) {
-    size_t auth_start = SchemeEnd(s);
-    size_t auth_end = s.find_first_of("/?", auth_start);
-    if (auth_end == std::string::npos) auth_end = s.size();
-    size_t at = s.rfind('@', auth_end);
-    if (at != std::string::npos && at >= auth_start) {
-      size_t colon = s.find(':', auth_start);
-      if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "***");
-    }
+    size_t start, end;
+    if (FindUrlPassword(s, &start, &end)) s.replace(start, end - start, "***");
     // ?password=... or &password=...
     size_t q = s.find('?');
     while (q != std::string::npos) {
@@ -94,14 +103,8 @@ std::string RedactUrl(std::string_view url) {
 std::string PasswordOf(std::string_view url) {
   std::string s(url);
   if (IsUrl(s)) {
-    size_t auth_start = SchemeEnd(s);
-    size_t auth_end = s.find_first_of("/?", auth_start);
-    if (auth_end == std::string::npos) auth_end = s.size();
-    size_t at = s.rfind('@', auth_end);
-    if (at != std::string::npos && at >= auth_start) {
-      size_t colon = s.find(':', auth_start);
-      if (colon != std::string::npos && colon < at) return PercentDecode(s.substr(colon + 1, at - colon - 1));
-    }
+    size_t start, end;
+    if (FindUrlPassword(s, &start, &end)) return PercentDecode(s.substr(start, end - start));
     size_t p = s.find("password=", s.find('?') == std::string::npos ? s.size() : s.find('?'));
     if (p != std::string::npos) {
       size_t stop = s.find('&', p);

@@ -238,49 +238,34 @@ std::vector<std::string> RevisionGraph::BranchLabelsOf(std::string_view id) cons
   return out;
 }
 
-RevisionSet RevisionGraph::Ancestors(const std::vector<std::string>& ids, bool inclusive) const {
+RevisionSet RevisionGraph::Reachable(const std::vector<std::string>& ids, bool inclusive, bool up) const {
   RevisionSet out;
   std::vector<std::string> stack;
   for (const std::string& id : ids) {
     if (!Contains(id)) continue;
-    if (inclusive) {
-      if (out.insert(id).second) stack.push_back(id);
-    } else {
-      stack.push_back(id);
-    }
-  }
-  while (!stack.empty()) {
-    std::string cur = stack.back();
-    stack.pop_back();
-    for (const std::string& p : Parents(cur)) {
-      if (out.insert(p).second) stack.push_back(p);
-    }
-  }
-  return out;
-}
-
-RevisionSet RevisionGraph::Descendants(const std::vector<std::string>& ids, bool inclusive) const {
-  RevisionSet out;
-  std::vector<std::string> stack;
-  for (const std::string& id : ids) {
-    if (!Contains(id)) continue;
-    if (inclusive) {
-      if (out.insert(id).second) stack.push_back(id);
-    } else {
-      stack.push_back(id);
-    }
+    if (!inclusive || out.insert(id).second) stack.push_back(id);
   }
   while (!stack.empty()) {
     std::string cur = stack.back();
     stack.pop_back();
     const Node& n = nodes_.find(cur)->second;
-    for (const auto* list : {&n.children, &n.dependents}) {
-      for (const std::string& c : *list) {
-        if (out.insert(c).second) stack.push_back(c);
+    const std::vector<std::string>* lists[2] = {up ? &n.revision.down_revisions : &n.children,
+                                                up ? &n.dependencies : &n.dependents};
+    for (const auto* list : lists) {
+      for (const std::string& next : *list) {
+        if (out.insert(next).second) stack.push_back(next);
       }
     }
   }
   return out;
+}
+
+RevisionSet RevisionGraph::Ancestors(const std::vector<std::string>& ids, bool inclusive) const {
+  return Reachable(ids, inclusive, true);
+}
+
+RevisionSet RevisionGraph::Descendants(const std::vector<std::string>& ids, bool inclusive) const {
+  return Reachable(ids, inclusive, false);
 }
 
 size_t RevisionGraph::TopoIndex(std::string_view id) const {

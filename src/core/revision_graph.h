@@ -83,6 +83,9 @@ class RevisionGraph {
   std::vector<std::string> HeadsOf(const RevisionSet& applied) const;
 
  private:
+  // Everything reachable from `ids` through parents (`up`) or children.
+  RevisionSet Reachable(const std::vector<std::string>& ids, bool inclusive, bool up) const;
+
   struct Node {
     Revision revision;
     std::vector<std::string> dependencies;  // resolved depends_on
