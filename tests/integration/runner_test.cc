@@ -136,6 +136,31 @@ TEST_F(RunnerTest, FailingStatementKeepsEarlierMigrationsAndNothingOfItself) {
   EXPECT_CONTAINS(report, "\"status\":\"failed\"");
 }
 
+TEST_F(RunnerTest, SingleTransactionRollsBackTheWholeRun) {
+  CopyBundledMigrations();
+  WriteMigration("0006_broken.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n-- message: Broken\n\n-- migrate:upgrade\n"
+                 "SELECT * FROM missing_table;\n");
+  RunResult r = Sg({"upgrade", "--single-transaction"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "whole run was rolled back");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), "0");
+  EXPECT_EQ(Q("SELECT count(*) FROM alembic_version"), "0");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE status = 'succeeded'"), "0");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE status = 'failed' AND revision = '0006'"), "1");
+
+  // Production's transaction:false section in 0005 cannot join one transaction.
+  RunResult prod = Sg({"upgrade", "0005", "--single-transaction", "--env", "production"});
+  EXPECT_EQ(prod.exit_code, 4) << prod.err;
+  EXPECT_CONTAINS(prod.err, "0005_users_email_index.sql");
+
+  RunResult ok = Sg({"upgrade", "0005", "--single-transaction", "--output", "json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_CONTAINS(ok.out, "\"to_heads\":[\"0005\"]");
+  EXPECT_CONTAINS(ok.out, "{\"revision\":\"0001\",\"direction\":\"upgrade\"");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE status = 'succeeded'"), "5");
+}
+
 TEST_F(RunnerTest, EnvironmentSectionsAndTransactionFalse) {
   CopyBundledMigrations();
   WriteMigration("0006_envs.sql",
