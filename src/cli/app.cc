@@ -37,7 +37,8 @@ void DefineCommon(po::options_description& d) {
 
 const std::set<std::string> kValueOptions = {
     "-c", "--config", "--url", "-e", "--env", "--script-location", "-o", "--output", "--log-format",
-    "--report", "--connect-timeout", "--lock-timeout", "--statement-timeout", "--db-lock-timeout"};
+    "--report", "--connect-timeout", "--lock-timeout", "--statement-timeout", "--db-lock-timeout",
+    "-n", "--namespace", "--kubeconfig", "--context"};
 
 std::string GeneralHelp(const std::vector<Command>& commands) {
   std::ostringstream out;
@@ -122,6 +123,7 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
 int Main(int argc, char** argv) {
   std::vector<Command> commands = ScriptCommands();
   for (Command& c : DatabaseCommands()) commands.push_back(std::move(c));
+  for (Command& c : OperatorCommands()) commands.push_back(std::move(c));
 
   std::vector<std::string> args(argv + 1, argv + argc);
   // Find the command word: the first argument that is neither an option nor

@@ -62,6 +62,7 @@ Status RenderOffline(Context& ctx, const Loaded& l, Direction direction, const s
 // skip the lock entirely when there is nothing to do (every pod start), else
 // run under the lock with a plan recomputed from the heads read there.
 Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direction) {
+  // `direction` may turn into a downgrade below (upgrade --allow-downgrade).
   auto loaded = Load(ctx);
   if (!loaded.ok()) return loaded.status();
   const Loaded& l = *loaded;
@@ -73,7 +74,7 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
   }
 
   const RevisionGraph& graph = l.set->graph();
-  auto plan_for = [&graph, &target, direction](const Heads& current) {
+  auto plan_for = [&graph, &target, &direction](const Heads& current) {
     return direction == Direction::kUpgrade ? PlanUpgrade(graph, current, target)
                                             : PlanDowngrade(graph, current, target);
   };
@@ -86,6 +87,23 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
   SG_RETURN_IF_ERROR(l.set->CheckChecksums(state->heads, state->checksums));
   auto plan = plan_for(state->heads);
   if (!plan.ok()) return plan.status();
+  if (direction == Direction::kUpgrade && plan->steps.empty()) {
+    // A target below the current revision: Alembic refuses to "upgrade"
+    // down; --allow-downgrade (the operator's downgradePolicy: Allow) turns
+    // the run into a downgrade.
+    auto down = PlanDowngrade(graph, state->heads, target);
+    if (down.ok() && !down->steps.empty()) {
+      if (!vm.count("allow-downgrade")) {
+        return Status::Validation("target " + target + " is below the current revision " +
+                                  JoinHeads(state->heads) + ": upgrading to it would mean reverting " +
+                                  std::to_string(down->steps.size()) +
+                                  " migration(s); run 'schemagate downgrade " + target +
+                                  "' (or set downgradePolicy: Allow on the Migration)");
+      }
+      direction = Direction::kDowngrade;
+      plan = std::move(down);
+    }
+  }
 
   Report& report = ctx.report();
   report.have_heads = true;
@@ -174,6 +192,9 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
   const RevisionGraph& g = loaded->set->graph();
   const Heads& heads = state->heads;
   auto script_heads = g.Heads();
+  ctx.report().have_heads = true;
+  ctx.report().from_heads = heads;
+  ctx.report().to_heads = heads;
   if (ctx.out().json()) {
     JsonWriter w;
     w.BeginObject()
@@ -378,6 +399,7 @@ void DefineRun(po::options_description& d, po::positional_options_description& p
                           : "target revision (base, REV, -N)")
       ("sql", "print the SQL instead of running it (offline; TARGET may be FROM:TO)")
       ("single-transaction", "run every migration in one transaction");
+  if (upgrade) d.add_options()("allow-downgrade", "if TARGET is below the current revision, downgrade to it");
   p.add("target", 1);
 }
 

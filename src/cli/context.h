@@ -66,6 +66,7 @@ struct Command {
 
 std::vector<Command> ScriptCommands();    // init, create, merge, history, heads, branches, show
 std::vector<Command> DatabaseCommands();  // upgrade, downgrade, current, pending, stamp, check, wait
+std::vector<Command> OperatorCommands();  // operator
 
 // Helpers shared by the command files.
 std::string JoinHeads(const Heads& heads, const std::string& empty = "base");

@@ -1,0 +1,71 @@
+// `schemagate operator`: the controller. Holds no database credentials and
+// runs no SQL; it starts runner Jobs and reads their reports.
+#include <csignal>
+#include <unistd.h>
+
+#include "cli/context.h"
+#include "operator/controller.h"
+
+namespace schemagate::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+Status RunOperator(Context& ctx, const po::variables_map& vm) {
+  auto cluster = kube::ResolveClusterConfig(vm.count("kubeconfig") ? vm["kubeconfig"].as<std::string>() : "",
+                                            vm.count("context") ? vm["context"].as<std::string>() : "",
+                                            ProcessEnvironment());
+  if (!cluster.ok()) return cluster.status();
+  op::ControllerOptions o;
+  o.cluster = *cluster;
+  o.watch_namespace = vm.count("namespace") ? vm["namespace"].as<std::string>() : "";
+  o.leader_elect = vm["leader-elect"].as<bool>();
+  const char* pod_ns = std::getenv("POD_NAMESPACE");
+  o.lease_namespace = vm.count("leader-elect-namespace") ? vm["leader-elect-namespace"].as<std::string>()
+                      : pod_ns != nullptr                ? pod_ns
+                      : !cluster->namespace_.empty()     ? cluster->namespace_
+                                                         : "default";
+  o.identity = Context::ClientName() + "_" + std::to_string(getpid());
+  o.metrics_addr = vm["metrics-addr"].as<std::string>();
+  o.health_addr = vm["health-addr"].as<std::string>();
+  o.max_concurrent_runs = vm["max-concurrent-runs"].as<int>();
+  o.runner_image = vm["runner-image"].as<std::string>();
+  if (o.max_concurrent_runs < 1) return Status::Usage("--max-concurrent-runs must be at least 1");
+  Output& out = ctx.out();
+  o.log = [&out](const std::string& level, const std::string& msg) {
+    if (level == "error" || level == "warning") out.Warn(msg, {{"component", "operator"}});
+    else out.Info(msg, {{"component", "operator"}});
+  };
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  out.Info("schemagate operator " SCHEMAGATE_VERSION " using " + cluster->source + " (" + cluster->server + ")" +
+               (o.watch_namespace.empty() ? ", all namespaces" : ", namespace " + o.watch_namespace),
+           {{"event", "start"}});
+  return op::RunController(o, g_stop);
+}
+
+}  // namespace
+
+std::vector<Command> OperatorCommands() {
+  std::vector<Command> c;
+  c.push_back({"operator", "operator [--namespace NS] [--kubeconfig FILE] [--leader-elect=false]",
+               "run the controller for Migration resources",
+               [](po::options_description& d, po::positional_options_description&) {
+                 d.add_options()("namespace,n", po::value<std::string>(), "watch one namespace (default: all)")
+                     ("kubeconfig", po::value<std::string>(), "kubeconfig file (default: in-cluster, KUBECONFIG)")
+                     ("context", po::value<std::string>(), "kubeconfig context")
+                     ("leader-elect", po::value<bool>()->default_value(true), "elect a leader through a Lease")
+                     ("leader-elect-namespace", po::value<std::string>(), "namespace of the Lease")
+                     ("metrics-addr", po::value<std::string>()->default_value(":8080"), "Prometheus /metrics address")
+                     ("health-addr", po::value<std::string>()->default_value(":8081"), "/healthz and /readyz address")
+                     ("max-concurrent-runs", po::value<int>()->default_value(4), "runner Jobs at once")
+                     ("runner-image", po::value<std::string>()->default_value("schemagate:latest"),
+                      "runner image when a Migration names none");
+               },
+               RunOperator});
+  return c;
+}
+
+}  // namespace schemagate::cli

@@ -1,0 +1,116 @@
+#include "operator/informer.h"
+
+#include <thread>
+
+namespace schemagate::op {
+
+std::string KeyOf(const Json& o) {
+  return kube::GetString(o, {"metadata", "namespace"}) + "/" + kube::GetString(o, {"metadata", "name"});
+}
+
+Informer::Informer(kube::Client& client, std::string collection_path, std::string label_selector,
+                   std::function<void(const Json&)> on_change)
+    : client_(client), path_(std::move(collection_path)), selector_(std::move(label_selector)),
+      on_change_(std::move(on_change)) {}
+
+bool Informer::ListAll() {
+  std::string q = path_;
+  if (!selector_.empty()) q += "?labelSelector=" + kube::UrlEncode(selector_);
+  kube::ApiResponse r = client_.Get(q);
+  if (!r.ok()) return false;
+  std::map<std::string, Json> fresh;
+  if (const Json* items = kube::GetField(r.body, {"items"}); items && items->is_array()) {
+    for (const Json& item : items->as_array()) fresh[KeyOf(item)] = item;
+  }
+  std::vector<Json> changed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [k, o] : cache_) {
+      if (!fresh.count(k)) changed.push_back(o);  // deleted while we were away
+    }
+    for (const auto& [k, o] : fresh) {
+      auto it = cache_.find(k);
+      if (it == cache_.end() || kube::GetString(it->second, {"metadata", "resourceVersion"}) !=
+                                    kube::GetString(o, {"metadata", "resourceVersion"})) {
+        changed.push_back(o);
+      }
+    }
+    cache_ = std::move(fresh);
+    resource_version_ = kube::GetString(r.body, {"metadata", "resourceVersion"});
+  }
+  synced_ = true;
+  for (const Json& o : changed) on_change_(o);
+  return true;
+}
+
+void Informer::Run(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(200);
+  while (!stop.load()) {
+    std::string rv;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      rv = resource_version_;
+    }
+    if (rv.empty()) {
+      ++relists_;
+      if (!ListAll()) {
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        continue;
+      }
+      backoff = std::chrono::milliseconds(200);
+      continue;
+    }
+    bool gone = false;
+    kube::ApiResponse r = client_.Watch(
+        path_, selector_, rv, 60,
+        [&](const kube::WatchEvent& e) {
+          if (e.type == "ERROR") {
+            if (kube::GetInt(e.object, {"code"}) == 410) gone = true;
+            return false;
+          }
+          const std::string new_rv = kube::GetString(e.object, {"metadata", "resourceVersion"});
+          if (e.type == "BOOKMARK") {
+            std::lock_guard<std::mutex> l(mu_);
+            if (!new_rv.empty()) resource_version_ = new_rv;
+            return true;
+          }
+          {
+            std::lock_guard<std::mutex> l(mu_);
+            if (e.type == "DELETED") cache_.erase(KeyOf(e.object));
+            else cache_[KeyOf(e.object)] = e.object;
+            if (!new_rv.empty()) resource_version_ = new_rv;
+          }
+          on_change_(e.object);
+          return !stop.load();
+        },
+        stop);
+    if (gone || r.status == 410) {
+      std::lock_guard<std::mutex> l(mu_);
+      resource_version_.clear();  // relist
+      continue;
+    }
+    if (r.status != 200) {
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    } else {
+      backoff = std::chrono::milliseconds(200);
+    }
+  }
+}
+
+std::optional<Json> Informer::Get(const std::string& ns, const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = cache_.find(ns + "/" + name);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Json> Informer::List() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<Json> out;
+  for (const auto& [k, o] : cache_) out.push_back(o);
+  return out;
+}
+
+}  // namespace schemagate::op

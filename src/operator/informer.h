@@ -1,0 +1,54 @@
+// List+watch cache of one resource: lists once, then follows a watch from
+// the list's resourceVersion, resumes from the last seen version when the
+// stream ends, and relists on 410 Gone. Handlers see every change.
+#ifndef SCHEMAGATE_OPERATOR_INFORMER_H_
+#define SCHEMAGATE_OPERATOR_INFORMER_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kube/client.h"
+
+namespace schemagate::op {
+
+using kube::Json;
+
+class Informer {
+ public:
+  // `on_change(object)` runs on the informer's thread for every add, update
+  // and delete (for deletes, the last known object).
+  Informer(kube::Client& client, std::string collection_path, std::string label_selector,
+           std::function<void(const Json&)> on_change);
+
+  // Runs until `stop`; call on a thread of its own.
+  void Run(const std::atomic<bool>& stop);
+  bool synced() const { return synced_.load(); }
+
+  std::optional<Json> Get(const std::string& ns, const std::string& name) const;
+  std::vector<Json> List() const;
+  // Watch restarts and relists so far (for tests and metrics).
+  int relists() const { return relists_.load(); }
+
+ private:
+  bool ListAll();
+  kube::Client& client_;
+  std::string path_;
+  std::string selector_;
+  std::function<void(const Json&)> on_change_;
+  mutable std::mutex mu_;
+  std::map<std::string, Json> cache_;  // ns/name
+  std::string resource_version_;
+  std::atomic<bool> synced_{false};
+  std::atomic<int> relists_{0};
+};
+
+std::string KeyOf(const Json& object);  // "namespace/name"
+
+}  // namespace schemagate::op
+
+#endif  // SCHEMAGATE_OPERATOR_INFORMER_H_

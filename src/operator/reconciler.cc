@@ -1,0 +1,323 @@
+#include "operator/reconciler.h"
+
+#include <ctime>
+
+namespace schemagate::op {
+
+using kube::GetField;
+using kube::GetInt;
+using kube::GetString;
+
+namespace {
+
+const char* kMigrations = "migrations";
+
+std::string MigrationPath(const std::string& ns, const std::string& name) {
+  return kube::ResourcePath("schemagate.io", "v1alpha1", kMigrations, ns, name);
+}
+
+// "Complete", "Failed" or "" (still running).
+std::string JobOutcome(const Json& job) {
+  if (const Json* conds = GetField(job, {"status", "conditions"}); conds && conds->is_array()) {
+    for (const Json& c : conds->as_array()) {
+      if (GetString(c, {"status"}) != "True") continue;
+      std::string t = GetString(c, {"type"});
+      if (t == "Complete" || t == "Failed") return t;
+    }
+  }
+  return "";
+}
+
+struct Termination {
+  bool found = false;
+  int exit_code = -1;
+  Json report;  // parsed JSON termination message (null if none)
+  std::string raw;
+};
+
+Termination ReadTermination(const Json& pod, const char* statuses) {
+  Termination t;
+  const Json* list = GetField(pod, {"status", statuses});
+  if (list == nullptr || !list->is_array() || list->size() == 0) return t;
+  const Json* term = GetField(list->as_array().at(0), {"state", "terminated"});
+  if (term == nullptr) return t;
+  t.found = true;
+  t.exit_code = static_cast<int>(GetInt(*term, {"exitCode"}, -1));
+  t.raw = GetString(*term, {"message"});
+  try {
+    if (!t.raw.empty()) t.report = Json::parse(t.raw);
+  } catch (const std::exception&) {
+  }
+  return t;
+}
+
+std::string JoinArray(const Json* arr) {
+  std::string out;
+  if (arr == nullptr || !arr->is_array()) return out;
+  for (const Json& v : arr->as_array()) {
+    if (v.is_string()) out += (out.empty() ? "" : ",") + v.as_string();
+  }
+  return out;
+}
+
+std::string Rfc3339After(std::chrono::milliseconds d) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>((d.count() + 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Seconds from now until an RFC 3339 UTC time (negative when past).
+int64_t SecondsUntil(const std::string& when) {
+  std::tm tm{};
+  if (strptime(when.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return 0;
+  return static_cast<int64_t>(timegm(&tm) - std::time(nullptr));
+}
+
+}  // namespace
+
+Reconciler::Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, ReconcilerOptions options,
+                       RunObserver observer)
+    : client_(client), migrations_(migrations), jobs_(jobs), options_(std::move(options)),
+      observer_(std::move(observer)) {}
+
+int Reconciler::ActiveRuns() const {
+  int n = 0;
+  for (const Json& j : jobs_.List()) {
+    if (JobOutcome(j).empty()) ++n;
+  }
+  return n;
+}
+
+void Reconciler::Event(const Json& m, const std::string& type, const std::string& reason, const std::string& message) {
+  const std::string ns = GetString(m, {"metadata", "namespace"});
+  const std::string now = NowRfc3339();
+  Json e = Json::object();
+  e["metadata"]["generateName"] = Json::string(GetString(m, {"metadata", "name"}) + ".");
+  e["metadata"]["namespace"] = Json::string(ns);
+  e["involvedObject"]["apiVersion"] = Json::string("schemagate.io/v1alpha1");
+  e["involvedObject"]["kind"] = Json::string("Migration");
+  e["involvedObject"]["name"] = Json::string(GetString(m, {"metadata", "name"}));
+  e["involvedObject"]["namespace"] = Json::string(ns);
+  e["involvedObject"]["uid"] = Json::string(GetString(m, {"metadata", "uid"}));
+  e["reason"] = Json::string(reason);
+  e["message"] = Json::string(message.substr(0, 1024));
+  e["type"] = Json::string(type);
+  e["firstTimestamp"] = Json::string(now);
+  e["lastTimestamp"] = Json::string(now);
+  e["count"] = Json::number(1);
+  e["source"]["component"] = Json::string("schemagate-operator");
+  client_.Create(kube::ResourcePath("", "v1", "events", ns), e);  // best effort
+}
+
+ReconcileResult Reconciler::Reconcile(const std::string& key) {
+  const size_t slash = key.find('/');
+  const std::string ns = key.substr(0, slash), name = key.substr(slash + 1);
+  auto m = migrations_.Get(ns, name);
+  if (!m) return {false, {}, "success"};  // deleted: its Jobs go with it (ownerReferences)
+  if (GetField(*m, {"metadata", "deletionTimestamp"}) != nullptr) return {false, {}, "success"};
+  Json status = GetField(*m, {"status"}) ? *GetField(*m, {"status"}) : Json::object();
+  if (!status.is_object()) status = Json::object();
+  const std::string before = status.serialize();
+  bool changed = false;
+  ReconcileResult result = Step(*m, status, &changed);
+  if (status.serialize() == before) return result;
+
+  Json body = *m;
+  body["status"] = status;
+  kube::ApiResponse r = client_.Replace(MigrationPath(ns, name) + "/status", body);
+  if (r.status == 409) {
+    // Someone wrote in between: re-read (the cache follows the watch) and redo.
+    kube::ApiResponse fresh = client_.Get(MigrationPath(ns, name));
+    (void)fresh;
+    return {true, std::chrono::milliseconds(200), "conflict"};
+  }
+  if (!r.ok()) return {true, std::chrono::seconds(2), "error"};
+  return result;
+}
+
+ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
+  const std::string ns = GetString(m, {"metadata", "namespace"});
+  const std::string name = GetString(m, {"metadata", "name"});
+  const int64_t gen = GetInt(m, {"metadata", "generation"}, 1);
+  const std::string now = NowRfc3339();
+  auto set = [&](const char* type, const char* value, const char* why, const std::string& msg) {
+    *changed |= SetCondition(status, type, value, why, msg, gen, now);
+  };
+
+  auto spec = ParseMigrationSpec(m, options_.default_image);
+  if (!spec.ok()) {
+    status["observedGeneration"] = Json::number(gen);
+    set("Stalled", "True", reason::kInvalidSpec, spec.status().message());
+    set("Ready", "False", reason::kInvalidSpec, spec.status().message());
+    set("Reconciling", "False", reason::kInvalidSpec, "waiting for the spec to be fixed");
+    return {false, {}, "success"};
+  }
+  // A new generation starts over: no failures, no schedule, not stalled.
+  if (GetInt(status, {"observedGeneration"}, 0) != gen) {
+    status["observedGeneration"] = Json::number(gen);
+    status["failures"] = Json::number(0);
+    kube::EraseField(status, "nextRetryTime");
+    set("Stalled", "False", reason::kRunStarted, "new generation");
+    status["targetRevision"] = Json::string(spec->target);
+  }
+  const Json* ready = nullptr;
+  if (const Json* conds = GetField(status, {"conditions"}); conds && conds->is_array()) {
+    for (const Json& c : conds->as_array()) {
+      if (GetString(c, {"type"}) == "Ready") ready = &c;
+    }
+  }
+  const bool done_for_gen = ready && GetString(*ready, {"status"}) == "True" &&
+                            GetInt(*ready, {"observedGeneration"}) == gen && !status.has_field("activeRun");
+  if (ConditionStatus(status, "Stalled") == "True") return {false, {}, "success"};
+
+  const int attempt = static_cast<int>(GetInt(status, {"failures"}, 0));
+  const std::string job_name = JobNameFor(m, attempt);
+  auto job = jobs_.Get(ns, job_name);
+
+  if (!job) {
+    if (done_for_gen) return {false, {}, "success"};
+    if (spec->suspend) {
+      set("Ready", "False", reason::kSuspended, "spec.suspend is true: no new runs");
+      set("Reconciling", "False", reason::kSuspended, "suspended");
+      return {false, {}, "success"};
+    }
+    if (status.has_field("activeRun") &&
+        GetString(status, {"activeRun", "jobName"}) == job_name) {
+      // Our Job vanished before we saw it finish (deleted by hand): run again.
+      kube::EraseField(status, "activeRun");
+    }
+    const std::string next = GetString(status, {"nextRetryTime"});
+    if (!next.empty()) {
+      int64_t wait = SecondsUntil(next);
+      if (wait > 0) return {true, std::chrono::seconds(wait), "success"};
+    }
+    std::lock_guard<std::mutex> l(create_mu_);
+    if (ActiveRuns() >= options_.max_concurrent_runs) {
+      set("Reconciling", "True", reason::kWaitingForSlot,
+          "waiting: " + std::to_string(options_.max_concurrent_runs) + " runs already active (--max-concurrent-runs)");
+      return {true, std::chrono::seconds(1), "success"};
+    }
+    Json body = BuildRunnerJob(m, *spec, job_name);
+    kube::ApiResponse r = client_.Create(kube::ResourcePath("batch", "v1", "jobs", ns), body);
+    if (!r.ok() && r.status != 409) {
+      set("Reconciling", "True", reason::kRunStarted, "could not create Job " + job_name + ": " + r.Describe());
+      return {true, std::chrono::seconds(5), "error"};
+    }
+    Json run = Json::object();
+    run["jobName"] = Json::string(job_name);
+    run["startTime"] = Json::string(now);
+    status["activeRun"] = run;
+    kube::EraseField(status, "nextRetryTime");
+    set("Reconciling", "True", reason::kRunStarted, "running schemagate upgrade " + spec->target + " in Job " + job_name);
+    set("Ready", "False", reason::kRunStarted, "migration run in progress");
+    Event(m, "Normal", "RunStarted", "Started Job " + job_name + " to upgrade to " + spec->target);
+    return {false, {}, "success"};
+  }
+
+  const std::string outcome = JobOutcome(*job);
+  if (outcome.empty()) {
+    if (!status.has_field("activeRun")) {
+      Json run = Json::object();
+      run["jobName"] = Json::string(job_name);
+      run["startTime"] = Json::string(GetString(*job, {"metadata", "creationTimestamp"}));
+      status["activeRun"] = run;
+    }
+    set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running");
+    set("Ready", "False", reason::kRunning, "migration run in progress");
+    return {false, {}, "success"};
+  }
+
+  const bool first_look = GetString(status, {"activeRun", "jobName"}) == job_name;
+  double seconds = 0;
+  if (first_look) {
+    int64_t started = SecondsUntil(GetString(status, {"activeRun", "startTime"}));
+    seconds = static_cast<double>(-started);
+  }
+  kube::EraseField(status, "activeRun");
+  // The pod's termination messages carry both reports.
+  Termination init, main;
+  kube::ApiResponse pods = client_.Get(kube::ResourcePath("", "v1", "pods", ns) +
+                                       "?labelSelector=" + kube::UrlEncode("job-name=" + job_name));
+  if (const Json* items = GetField(pods.body, {"items"}); pods.ok() && items && items->is_array() && items->size() > 0) {
+    const Json& pod = items->as_array().at(items->size() - 1);
+    init = ReadTermination(pod, "initContainerStatuses");
+    main = ReadTermination(pod, "containerStatuses");
+  }
+
+  if (outcome == "Complete") {
+    std::string current = JoinArray(GetField(main.report, {"to_heads"}));
+    if (current.empty()) current = JoinArray(GetField(init.report, {"to_heads"}));
+    status["currentRevision"] = Json::string(current);
+    std::string target = JoinArray(GetField(init.report, {"to_heads"}));
+    if (!target.empty()) status["targetRevision"] = Json::string(target);
+    status["pendingRevisions"] = Json::number(0);
+    const Json* applied = GetField(init.report, {"applied"});
+    if (applied && applied->is_array() && applied->size() > 0) {
+      const Json& last = applied->as_array().at(applied->size() - 1);
+      if (last.is_string()) status["lastAppliedRevision"] = Json::string(last.as_string());
+      status["lastAppliedTime"] = Json::string(now);
+    }
+    status["failures"] = Json::number(0);
+    kube::EraseField(status, "nextRetryTime");
+    kube::EraseField(status, "lastError");
+    set("Ready", "True", reason::kSucceeded, "database at " + current);
+    set("Reconciling", "False", reason::kSucceeded, "run finished");
+    set("Stalled", "False", reason::kSucceeded, "");
+    if (first_look) {
+      Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")");
+      if (observer_.run_finished) observer_.run_finished("succeeded", seconds);
+    }
+    if (observer_.pending) observer_.pending(ns, name, 0);
+    return {false, {}, "success"};
+  }
+
+  // Failed.
+  Json last_error = Json::object();
+  std::string message = GetString(init.report, {"error", "message"});
+  if (message.empty()) {
+    message = init.found ? "the runner exited with code " + std::to_string(init.exit_code) +
+                               (init.raw.empty() ? "" : ": " + init.raw)
+                         : "the runner Job failed before the runner reported (image, scheduling or deadline)";
+  }
+  last_error["revision"] = Json::string(GetString(init.report, {"error", "revision"}));
+  last_error["sqlState"] = Json::string(GetString(init.report, {"error", "sqlState"}));
+  last_error["message"] = Json::string(message.substr(0, 1024));
+  last_error["time"] = Json::string(now);
+  status["lastError"] = last_error;
+  const bool permanent = init.exit_code == 2 || init.exit_code == 4;
+  if (permanent) {
+    set("Stalled", "True", reason::kValidationFailed, message.substr(0, 1024));
+    set("Ready", "False", reason::kValidationFailed, message.substr(0, 1024));
+    set("Reconciling", "False", reason::kValidationFailed, "waiting for the spec or the migrations to be fixed");
+    if (first_look) {
+      Event(m, "Warning", "RunFailed", message);
+      if (observer_.run_finished) observer_.run_finished("failed", seconds);
+    }
+    return {false, {}, "success"};
+  }
+  const int failures = attempt + 1;
+  status["failures"] = Json::number(failures);
+  if (first_look && observer_.run_finished) observer_.run_finished("failed", seconds);
+  if (failures >= spec->backoff_limit) {
+    set("Stalled", "True", reason::kBackoffLimitExceeded,
+        std::to_string(failures) + " failed runs (backoff.limit " + std::to_string(spec->backoff_limit) + "): " +
+            message.substr(0, 900));
+    set("Ready", "False", reason::kBackoffLimitExceeded, message.substr(0, 1024));
+    set("Reconciling", "False", reason::kBackoffLimitExceeded, "waiting for a spec change");
+    Event(m, "Warning", "BackoffLimitExceeded", std::to_string(failures) + " failed runs: " + message);
+    return {false, {}, "success"};
+  }
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(spec->initial_delay);
+  for (int i = 1; i < failures; ++i) delay = std::min(delay * 2, std::chrono::duration_cast<std::chrono::milliseconds>(spec->max_delay));
+  status["nextRetryTime"] = Json::string(Rfc3339After(delay));
+  set("Ready", "False", reason::kRunFailed, message.substr(0, 1024));
+  set("Reconciling", "True", reason::kRetryScheduled, "retry " + std::to_string(failures + 1) + " after " +
+                                                         std::to_string(delay.count() / 1000) + "s");
+  Event(m, "Warning", "RunFailed", message);
+  return {true, delay, "success"};
+}
+
+}  // namespace schemagate::op

@@ -1,0 +1,56 @@
+// The Migration reconciler: level-based and idempotent. Each pass reads the
+// Migration and its Job from the caches, takes one step (start a run, wait,
+// record the outcome), and writes status at most once.
+#ifndef SCHEMAGATE_OPERATOR_RECONCILER_H_
+#define SCHEMAGATE_OPERATOR_RECONCILER_H_
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "kube/client.h"
+#include "operator/informer.h"
+#include "operator/migration.h"
+
+namespace schemagate::op {
+
+struct ReconcilerOptions {
+  std::string default_image = "schemagate:latest";
+  int max_concurrent_runs = 4;
+};
+
+struct ReconcileResult {
+  bool requeue = false;
+  std::chrono::milliseconds requeue_after{0};
+  std::string outcome;  // "success", "error", "conflict": for metrics
+};
+
+// Counters the controller exports.
+struct RunObserver {
+  std::function<void(const std::string& result, double seconds)> run_finished;
+  std::function<void(const std::string& ns, const std::string& name, int pending)> pending;
+};
+
+class Reconciler {
+ public:
+  Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, ReconcilerOptions options,
+             RunObserver observer);
+  ReconcileResult Reconcile(const std::string& key);
+
+ private:
+  ReconcileResult Step(const Json& migration, Json& status, bool* changed);
+  void Event(const Json& migration, const std::string& type, const std::string& reason, const std::string& message);
+  int ActiveRuns() const;
+
+  kube::Client& client_;
+  Informer& migrations_;
+  Informer& jobs_;
+  ReconcilerOptions options_;
+  RunObserver observer_;
+  std::mutex create_mu_;  // the run-slot check and the Job create are one step
+};
+
+}  // namespace schemagate::op
+
+#endif  // SCHEMAGATE_OPERATOR_RECONCILER_H_

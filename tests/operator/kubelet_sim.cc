@@ -1,0 +1,272 @@
+#include "operator/kubelet_sim.h"
+
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "kube/client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace schemagate::testing {
+namespace {
+
+using kube::GetField;
+using kube::GetInt;
+using kube::GetString;
+using kube::Json;
+
+std::string Base64Decode(const std::string& in) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (char c : in) {
+    size_t pos = kAlphabet.find(c);
+    if (pos == std::string::npos) continue;
+    val = (val << 6) | static_cast<int>(pos);
+    bits += 6;
+    if (bits >= 0) {
+      out += static_cast<char>((val >> bits) & 0xFF);
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string Now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+struct KubeletSimulator::Impl {
+  Options options;
+  std::unique_ptr<kube::Client> client;
+  std::atomic<bool> stop{false};
+  std::thread watcher;
+  std::mutex mu;
+  std::set<std::string> seen;  // job uids
+  std::vector<std::thread> pods;
+  std::atomic<int> started{0}, running{0}, max_running{0};
+  std::mt19937 rng{7};
+
+  void Watch() {
+    const std::string path = kube::ResourcePath("batch", "v1", "jobs", "");
+    std::string rv;
+    while (!stop.load()) {
+      if (rv.empty()) {
+        kube::ApiResponse list = client->Get(path);
+        if (!list.ok()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          continue;
+        }
+        rv = GetString(list.body, {"metadata", "resourceVersion"});
+        if (const Json* items = GetField(list.body, {"items"}); items && items->is_array()) {
+          for (const Json& j : items->as_array()) Consider(j);
+        }
+      }
+      bool gone = false;
+      client->Watch(path, "", rv, 30,
+                    [&](const kube::WatchEvent& e) {
+                      if (e.type == "ERROR") {
+                        gone = true;
+                        return false;
+                      }
+                      std::string new_rv = GetString(e.object, {"metadata", "resourceVersion"});
+                      if (!new_rv.empty()) rv = new_rv;
+                      if (e.type == "ADDED" || e.type == "MODIFIED") Consider(e.object);
+                      return !stop.load();
+                    },
+                    stop);
+      if (gone) rv.clear();
+      if (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  void Consider(const Json& job) {
+    if (GetField(job, {"status", "conditions"}) != nullptr) return;  // finished
+    const std::string uid = GetString(job, {"metadata", "uid"});
+    std::lock_guard<std::mutex> l(mu);
+    if (!seen.insert(uid).second) return;
+    pods.emplace_back([this, job] { RunPod(job); });
+  }
+
+  // Resolves a container's environment the way the kubelet does.
+  bool ResolveEnv(const Json& container, const std::string& ns, const std::string& pod_name,
+                  std::map<std::string, std::string>* env, std::string* error) {
+    const Json* list = GetField(container, {"env"});
+    if (list == nullptr || !list->is_array()) return true;
+    for (const Json& e : list->as_array()) {
+      const std::string name = GetString(e, {"name"});
+      if (GetField(e, {"value"})) {
+        (*env)[name] = GetString(e, {"value"});
+      } else if (GetField(e, {"valueFrom", "secretKeyRef"})) {
+        const std::string secret = GetString(e, {"valueFrom", "secretKeyRef", "name"});
+        const std::string key = GetString(e, {"valueFrom", "secretKeyRef", "key"});
+        kube::ApiResponse s = client->Get(kube::ResourcePath("", "v1", "secrets", ns, secret));
+        const Json* data = GetField(s.body, {"data", key.c_str()});
+        if (!s.ok() || data == nullptr || !data->is_string()) {
+          *error = "secret \"" + secret + "\" key \"" + key + "\" not found";
+          return false;
+        }
+        (*env)[name] = Base64Decode(data->as_string());
+      } else if (GetField(e, {"valueFrom", "fieldRef"})) {
+        const std::string field = GetString(e, {"valueFrom", "fieldRef", "fieldPath"});
+        (*env)[name] = field == "metadata.namespace" ? ns : pod_name;
+      }
+    }
+    return true;
+  }
+
+  Json Terminated(int code, const std::string& message, const std::string& started) {
+    Json t = Json::object();
+    t["exitCode"] = Json::number(code);
+    t["reason"] = Json::string(code == 0 ? "Completed" : "Error");
+    t["message"] = Json::string(message);
+    t["startedAt"] = Json::string(started);
+    t["finishedAt"] = Json::string(Now());
+    Json state = Json::object();
+    state["terminated"] = t;
+    return state;
+  }
+
+  void RunPod(Json job) {
+    ++started;
+    int now_running = ++running;
+    int prev = max_running.load();
+    while (now_running > prev && !max_running.compare_exchange_weak(prev, now_running)) {
+    }
+    const std::string ns = GetString(job, {"metadata", "namespace"});
+    const std::string job_name = GetString(job, {"metadata", "name"});
+    std::string pod_name;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      pod_name = job_name + "-" + std::to_string(10000 + rng() % 90000);
+    }
+    Json pod = Json::object();
+    pod["metadata"]["name"] = Json::string(pod_name);
+    pod["metadata"]["namespace"] = Json::string(ns);
+    Json labels = GetField(job, {"spec", "template", "metadata", "labels"}) ? *GetField(job, {"spec", "template", "metadata", "labels"}) : Json::object();
+    labels["job-name"] = Json::string(job_name);
+    labels["controller-uid"] = Json::string(GetString(job, {"metadata", "uid"}));
+    pod["metadata"]["labels"] = labels;
+    Json owner = Json::object();
+    owner["apiVersion"] = Json::string("batch/v1");
+    owner["kind"] = Json::string("Job");
+    owner["name"] = Json::string(job_name);
+    owner["uid"] = Json::string(GetString(job, {"metadata", "uid"}));
+    pod["metadata"]["ownerReferences"] = Json::array({owner});
+    pod["spec"] = *GetField(job, {"spec", "template", "spec"});
+    kube::ApiResponse created = client->Create(kube::ResourcePath("", "v1", "pods", ns), pod);
+    if (created.ok()) pod = created.body;
+    pod["status"]["phase"] = Json::string("Running");
+    pod["status"]["startTime"] = Json::string(Now());
+
+    bool failed = false;
+    std::string failure;
+    for (const char* kind : {"initContainers", "containers"}) {
+      const Json* list = GetField(pod, {"spec", kind});
+      if (list == nullptr || !list->is_array() || failed) continue;
+      std::vector<Json> statuses;
+      for (const Json& c : list->as_array()) {
+        const std::string started_at = Now();
+        std::map<std::string, std::string> env;
+        std::string error;
+        int code;
+        std::string message;
+        if (!ResolveEnv(c, ns, pod_name, &env, &error)) {
+          code = 1;
+          message = error;
+        } else {
+          std::string term_file = options.work_dir + "/" + pod_name + "-" + GetString(c, {"name"}) + ".termination-log";
+          std::vector<std::string> argv{options.binary};
+          if (const Json* args = GetField(c, {"args"}); args && args->is_array()) {
+            for (const Json& a : args->as_array()) {
+              std::string v = a.as_string();
+              if (v == "/dev/termination-log") v = term_file;
+              auto mapped = options.paths.find(v);
+              if (mapped != options.paths.end()) v = mapped->second;
+              argv.push_back(v);
+            }
+          }
+          RunOptions ro;
+          ro.env = env;
+          ro.env["KUBERNETES_SERVICE_HOST"] = kUnset;
+          ro.timeout = std::chrono::seconds(GetInt(job, {"spec", "activeDeadlineSeconds"}, 600));
+          RunResult r = RunProcess(argv, ro);
+          code = r.exit_code;
+          message = ReadFile(term_file);
+          if (message.empty() && code != 0) {  // FallbackToLogsOnError
+            message = r.err.size() > 2048 ? r.err.substr(r.err.size() - 2048) : r.err;
+          }
+          if (message.size() > 4096) message = message.substr(0, 4096);
+        }
+        Json st = Json::object();
+        st["name"] = Json::string(GetString(c, {"name"}));
+        st["state"] = Terminated(code, message, started_at);
+        st["ready"] = Json::boolean(false);
+        st["restartCount"] = Json::number(0);
+        statuses.push_back(st);
+        if (code != 0) {
+          failed = true;
+          failure = GetString(c, {"name"}) + " exited with " + std::to_string(code);
+          break;
+        }
+      }
+      pod["status"][std::string(kind) == "initContainers" ? "initContainerStatuses" : "containerStatuses"] =
+          Json::array(statuses);
+    }
+    pod["status"]["phase"] = Json::string(failed ? "Failed" : "Succeeded");
+    client->Replace(kube::ResourcePath("", "v1", "pods", ns, pod_name) + "/status", pod);
+
+    // The Job controller's part: record the outcome on the Job.
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      kube::ApiResponse j = client->Get(kube::ResourcePath("batch", "v1", "jobs", ns, job_name));
+      if (!j.ok()) break;
+      Json cur = j.body;
+      Json cond = Json::object();
+      cond["type"] = Json::string(failed ? "Failed" : "Complete");
+      cond["status"] = Json::string("True");
+      cond["reason"] = Json::string(failed ? "BackoffLimitExceeded" : "Completed");
+      cond["message"] = Json::string(failed ? failure : "");
+      cond["lastTransitionTime"] = Json::string(Now());
+      cur["status"]["conditions"] = Json::array({cond});
+      cur["status"][failed ? "failed" : "succeeded"] = Json::number(1);
+      cur["status"]["startTime"] = pod["status"]["startTime"];
+      if (!failed) cur["status"]["completionTime"] = Json::string(Now());
+      if (client->Replace(kube::ResourcePath("batch", "v1", "jobs", ns, job_name) + "/status", cur).ok()) break;
+    }
+    --running;
+  }
+};
+
+KubeletSimulator::KubeletSimulator(Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  kube::ClusterConfig c;
+  c.server = impl_->options.api_url;
+  impl_->client = std::make_unique<kube::Client>(kube::MakeHttpTransport(c, std::chrono::seconds(60)));
+  impl_->watcher = std::thread([this] { impl_->Watch(); });
+}
+
+KubeletSimulator::~KubeletSimulator() {
+  impl_->stop = true;
+  impl_->watcher.join();
+  std::vector<std::thread> pods;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    pods.swap(impl_->pods);
+  }
+  for (auto& t : pods) t.join();
+}
+
+int KubeletSimulator::pods_started() const { return impl_->started.load(); }
+int KubeletSimulator::max_concurrent_pods() const { return impl_->max_running.load(); }
+
+}  // namespace schemagate::testing

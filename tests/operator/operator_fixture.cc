@@ -1,0 +1,158 @@
+#include "operator/operator_fixture.h"
+
+#include <filesystem>
+#include <thread>
+
+namespace schemagate::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Base64(const std::string& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(k[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+}  // namespace
+
+std::string MigrationsWith(const TempDir& dir, const std::map<std::string, std::string>& extra) {
+  fs::path root = fs::path(dir.path()) / "migrations";
+  fs::create_directories(root / "versions");
+  for (const auto& e : fs::directory_iterator(fs::path(SourceDir()) / "migrations" / "versions")) {
+    fs::copy_file(e.path(), root / "versions" / e.path().filename(), fs::copy_options::overwrite_existing);
+  }
+  for (const auto& [name, content] : extra) WriteFile((root / "versions" / name).string(), content);
+  return root.string();
+}
+
+void OperatorTest::SetUp() {
+  tmp_ = std::make_unique<TempDir>();
+  api_ = std::make_unique<FakeApiServer>();
+  kubeconfig_ = tmp_->path() + "/kubeconfig";
+  api_->WriteKubeconfig(kubeconfig_);
+  kube::ClusterConfig c;
+  c.server = api_->url();
+  client_ = std::make_unique<kube::Client>(kube::MakeHttpTransport(c, std::chrono::seconds(60)));
+}
+
+void OperatorTest::TearDown() {
+  if (operator_) {
+    operator_->Kill(SIGTERM);
+    RunResult r = operator_->Wait();
+    if (HasFailure()) {
+      std::cerr << "--- operator output ---\n" << r.out << r.err << "\n";
+      for (const char* res : {"jobs", "pods"}) {
+        for (const Json& o : api_->Objects(res, "")) std::cerr << "--- " << res << ": " << o.serialize() << "\n";
+      }
+    }
+  }
+  kubelet_.reset();
+  api_.reset();
+}
+
+void OperatorTest::StartKubelet(const std::string& migrations_dir) {
+  KubeletSimulator::Options o;
+  o.api_url = api_->url();
+  o.binary = SchemagateBinary();
+  o.paths["/migrations"] = migrations_dir;
+  o.work_dir = tmp_->path();
+  kubelet_ = std::make_unique<KubeletSimulator>(o);
+}
+
+std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extra) {
+  std::vector<std::string> argv{SchemagateBinary(), "operator", "--kubeconfig", kubeconfig_, "--leader-elect=false",
+                                "--metrics-addr", "0", "--health-addr", "0", "--log-format", "text"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  // SCHEMAGATE_OPERATOR_WRAPPER="gdb -batch -ex run -ex bt --args" to debug.
+  if (const char* wrap = std::getenv("SCHEMAGATE_OPERATOR_WRAPPER")) {
+    std::vector<std::string> prefix;
+    std::string w = wrap, word;
+    for (char ch : w + " ") {
+      if (ch == ' ') {
+        if (!word.empty()) prefix.push_back(word);
+        word.clear();
+      } else {
+        word += ch;
+      }
+    }
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
+  }
+  RunOptions o;
+  o.timeout = std::chrono::minutes(10);
+  o.env["KUBERNETES_SERVICE_HOST"] = kUnset;
+  return std::make_unique<Child>(argv, o);
+}
+
+void OperatorTest::CreateSecret(const std::string& ns, const std::string& name, const std::string& url) {
+  Json s = Json::object();
+  s["metadata"]["name"] = Json::string(name);
+  s["data"]["url"] = Json::string(Base64(url));
+  kube::ApiResponse r = client_->Create(kube::ResourcePath("", "v1", "secrets", ns), s);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+}
+
+Json OperatorTest::CreateMigration(const std::string& ns, const std::string& name, const std::string& spec_json) {
+  Json m = Json::object();
+  m["apiVersion"] = Json::string("schemagate.io/v1alpha1");
+  m["kind"] = Json::string("Migration");
+  m["metadata"]["name"] = Json::string(name);
+  m["spec"] = Json::parse(spec_json);
+  kube::ApiResponse r = client_->Create(kube::ResourcePath("schemagate.io", "v1alpha1", "migrations", ns), m);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  return r.body;
+}
+
+kube::ApiResponse OperatorTest::PatchMigration(const std::string& ns, const std::string& name,
+                                               const std::string& patch_json) {
+  return client_->MergePatch(kube::ResourcePath("schemagate.io", "v1alpha1", "migrations", ns, name),
+                             Json::parse(patch_json));
+}
+
+Json OperatorTest::Migration(const std::string& ns, const std::string& name) {
+  return api_->Object("migrations", ns, name);
+}
+
+std::string OperatorTest::Condition(const Json& m, const std::string& type, const char* field) {
+  const Json* conds = kube::GetField(m, {"status", "conditions"});
+  if (conds == nullptr || !conds->is_array()) return "";
+  for (const Json& c : conds->as_array()) {
+    if (kube::GetString(c, {"type"}) == type) return kube::GetString(c, {field});
+  }
+  return "";
+}
+
+Json OperatorTest::WaitFor(const std::string& ns, const std::string& name, const std::function<bool(const Json&)>& pred,
+                           std::chrono::seconds timeout, const std::string& what) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Json m;
+  while (std::chrono::steady_clock::now() < deadline) {
+    m = Migration(ns, name);
+    if (!m.is_null() && pred(m)) return m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "timed out waiting for " << what << " on " << ns << "/" << name << "; last: " << m.serialize();
+  return m;
+}
+
+std::vector<std::string> OperatorTest::EventReasons(const std::string& ns, const std::string& name) {
+  std::vector<std::string> out;
+  for (const Json& e : api_->Objects("events", ns)) {
+    if (kube::GetString(e, {"involvedObject", "name"}) == name) out.push_back(kube::GetString(e, {"reason"}));
+  }
+  return out;
+}
+
+}  // namespace schemagate::testing

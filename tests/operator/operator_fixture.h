@@ -1,0 +1,57 @@
+// End-to-end fixture: the test API server, the kubelet simulator, a real
+// PostgreSQL and the real `schemagate operator` process.
+#ifndef SCHEMAGATE_TESTS_OPERATOR_OPERATOR_FIXTURE_H_
+#define SCHEMAGATE_TESTS_OPERATOR_OPERATOR_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kube/client.h"
+#include "operator/fake_apiserver.h"
+#include "operator/kubelet_sim.h"
+#include "support/pg_server.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace schemagate::testing {
+
+using kube::Json;
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Starts (another) operator process; extra flags appended.
+  std::unique_ptr<Child> StartOperator(std::vector<std::string> extra = {});
+  // The kubelet simulator, running `migrations_dir` as the image's /migrations.
+  void StartKubelet(const std::string& migrations_dir);
+
+  // Creates a Secret holding `url` and a Migration using it.
+  void CreateSecret(const std::string& ns, const std::string& name, const std::string& url);
+  Json CreateMigration(const std::string& ns, const std::string& name, const std::string& spec_json);
+  kube::ApiResponse PatchMigration(const std::string& ns, const std::string& name, const std::string& patch_json);
+  Json Migration(const std::string& ns, const std::string& name);
+  // Waits until `pred(migration)` holds; fails the test after `timeout`.
+  Json WaitFor(const std::string& ns, const std::string& name, const std::function<bool(const Json&)>& pred,
+               std::chrono::seconds timeout = std::chrono::seconds(60), const std::string& what = "condition");
+  static std::string Condition(const Json& m, const std::string& type, const char* field = "status");
+  std::vector<std::string> EventReasons(const std::string& ns, const std::string& name);
+
+  std::unique_ptr<FakeApiServer> api_;
+  std::unique_ptr<KubeletSimulator> kubelet_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<TempDir> tmp_;
+  std::string kubeconfig_;
+  std::unique_ptr<Child> operator_;
+};
+
+// A copy of the bundled migrations plus `extra` files (name -> content).
+std::string MigrationsWith(const TempDir& dir, const std::map<std::string, std::string>& extra);
+
+}  // namespace schemagate::testing
+
+#endif  // SCHEMAGATE_TESTS_OPERATOR_OPERATOR_FIXTURE_H_
