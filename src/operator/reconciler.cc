@@ -236,17 +236,25 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     int64_t started = SecondsUntil(GetString(status, {"activeRun", "startTime"}));
     seconds = static_cast<double>(-started);
   }
-  kube::EraseField(status, "activeRun");
   // The pod's termination messages carry both reports.
   Termination init, main;
   kube::ApiResponse pods = client_.Get(kube::ResourcePath("", "v1", "pods", ns) +
                                        "?labelSelector=" + kube::UrlEncode("job-name=" + job_name));
-  if (const Json* items = GetField(pods.body, {"items"}); pods.ok() && items && items->is_array() && items->size() > 0) {
+  if (!pods.ok()) {
+    // Without the reports the outcome is unknown: try again, change nothing.
+    return {true, std::chrono::seconds(1), "error"};
+  }
+  if (const Json* items = GetField(pods.body, {"items"}); items && items->is_array() && items->size() > 0) {
     const Json& pod = items->as_array().at(items->size() - 1);
     init = ReadTermination(pod, "initContainerStatuses");
     main = ReadTermination(pod, "containerStatuses");
   }
 
+  if (outcome == "Complete" && !init.found && !main.found) {
+    // The Job is done but its pod has not reported yet: look again soon.
+    return {true, std::chrono::seconds(1), "error"};
+  }
+  kube::EraseField(status, "activeRun");
   if (outcome == "Complete") {
     std::string current = JoinArray(GetField(main.report, {"to_heads"}));
     if (current.empty()) current = JoinArray(GetField(init.report, {"to_heads"}));

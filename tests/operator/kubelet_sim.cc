@@ -224,7 +224,11 @@ struct KubeletSimulator::Impl {
           Json::array(statuses);
     }
     pod["status"]["phase"] = Json::string(failed ? "Failed" : "Succeeded");
-    client->Replace(kube::ResourcePath("", "v1", "pods", ns, pod_name) + "/status", pod);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      if (client->Replace(kube::ResourcePath("", "v1", "pods", ns, pod_name) + "/status", pod).ok()) break;
+      kube::ApiResponse fresh = client->Get(kube::ResourcePath("", "v1", "pods", ns, pod_name));
+      if (fresh.ok()) pod["metadata"]["resourceVersion"] = fresh.body["metadata"]["resourceVersion"];
+    }
 
     // The Job controller's part: record the outcome on the Job.
     for (int attempt = 0; attempt < 10; ++attempt) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "operator/operator_fixture.h"
 
@@ -38,6 +39,195 @@ TEST_F(OperatorTest, MigrationGoesReadyAtHeadWithTheSchemaInTheDatabase) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].serialize().find(url), std::string::npos);
   EXPECT_NE(jobs[0].serialize().find("secretKeyRef"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace schemagate::testing
+
+namespace schemagate::testing {
+namespace {
+
+constexpr const char* kBroken =
+    "-- revision: 0006\n-- down_revision: 0005\n-- message: Broken\n\n-- migrate:upgrade\n"
+    "ALTER TABLE no_such_table ADD COLUMN x int;\n-- migrate:downgrade\nSELECT 1;\n";
+
+std::string Spec(const std::string& extra = "") {
+  return R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}})" + extra + "}";
+}
+
+TEST_F(OperatorTest, FailingMigrationBacksOffStallsAndRecoversWhenTheSpecIsFixed) {
+  TempDir dir;
+  StartKubelet(MigrationsWith(dir, {{"0006_broken.sql", kBroken}}));
+  std::string url = PgServer::Shared().CreateDatabase("opfail");
+  operator_ = StartOperator();
+  CreateSecret("ns1", "db", url);
+  CreateMigration("ns1", "m", Spec(R"(,"backoff":{"limit":3,"initialDelaySeconds":1,"maxDelaySeconds":2})"));
+  Json m = WaitFor("ns1", "m", [](const Json& m) { return Condition(m, "Stalled") == "True"; },
+                   std::chrono::seconds(90), "Stalled");
+  EXPECT_EQ(Condition(m, "Stalled", "reason"), "BackoffLimitExceeded");
+  EXPECT_EQ(kube::GetInt(m, {"status", "failures"}), 3);
+  EXPECT_EQ(kube::GetString(m, {"status", "lastError", "revision"}), "0006");
+  EXPECT_EQ(kube::GetString(m, {"status", "lastError", "sqlState"}), "42P01");
+  EXPECT_NE(kube::GetString(m, {"status", "lastError", "message"}).find("no_such_table"), std::string::npos);
+  EXPECT_EQ(Condition(m, "Ready"), "False");
+  // 0001-0005 were applied by the first run and stay.
+  EXPECT_EQ(PgServer::Shared().Query(url, "SELECT version_num FROM alembic_version"), "0005");
+  EXPECT_EQ(api_->Objects("jobs", "ns1").size(), 3u);  // one Job per attempt, no more
+  auto reasons = EventReasons("ns1", "m");
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "RunFailed"), 2);
+  EXPECT_TRUE(Has(reasons, "BackoffLimitExceeded"));
+
+  // Fixing the spec (pin the last good revision) starts over and recovers.
+  ASSERT_TRUE(PatchMigration("ns1", "m", R"({"spec":{"targetRevision":"0005"}})").ok());
+  m = WaitFor("ns1", "m", [](const Json& m) {
+    return Condition(m, "Ready") == "True" && kube::GetInt(m, {"status", "observedGeneration"}) == 2;
+  });
+  EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0005");
+  EXPECT_EQ(Condition(m, "Stalled"), "False");
+  EXPECT_EQ(kube::GetInt(m, {"status", "failures"}), 0);
+}
+
+TEST_F(OperatorTest, DowngradeIsRefusedUnderForbidAndRunUnderAllow) {
+  StartKubelet(SourceDir() + "/migrations");
+  std::string url = PgServer::Shared().CreateDatabase("opdown");
+  operator_ = StartOperator();
+  CreateSecret("ns2", "db", url);
+  CreateMigration("ns2", "m", Spec());
+  WaitFor("ns2", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+
+  ASSERT_TRUE(PatchMigration("ns2", "m", R"({"spec":{"targetRevision":"0003"}})").ok());
+  Json m = WaitFor("ns2", "m", [](const Json& m) { return Condition(m, "Stalled") == "True"; });
+  EXPECT_EQ(Condition(m, "Stalled", "reason"), "ValidationFailed");
+  EXPECT_NE(Condition(m, "Stalled", "message").find("below the current revision"), std::string::npos)
+      << m.serialize();
+  EXPECT_EQ(PgServer::Shared().Query(url, "SELECT version_num FROM alembic_version"), "0005");
+
+  ASSERT_TRUE(PatchMigration("ns2", "m", R"({"spec":{"downgradePolicy":"Allow"}})").ok());
+  m = WaitFor("ns2", "m", [](const Json& m) {
+    return Condition(m, "Ready") == "True" && kube::GetInt(m, {"status", "observedGeneration"}) == 3;
+  });
+  EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0003");
+  EXPECT_EQ(PgServer::Shared().Query(url, "SELECT version_num FROM alembic_version"), "0003");
+}
+
+TEST_F(OperatorTest, TwentyMigrationsConvergeWithinTheRunLimit) {
+  StartKubelet(SourceDir() + "/migrations");
+  operator_ = StartOperator({"--max-concurrent-runs", "3"});
+  std::vector<std::string> urls;
+  for (int i = 0; i < 20; ++i) {
+    urls.push_back(PgServer::Shared().CreateDatabase("many"));
+    CreateSecret("many", "db" + std::to_string(i), urls.back());
+    CreateMigration("many", "m" + std::to_string(i),
+                    R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db)" + std::to_string(i) + R"(","key":"url"}}}})");
+  }
+  for (int i = 0; i < 20; ++i) {
+    Json m = WaitFor("many", "m" + std::to_string(i), [](const Json& m) { return Condition(m, "Ready") == "True"; },
+                     std::chrono::seconds(120));
+    EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0005");
+    EXPECT_EQ(PgServer::Shared().Query(urls[i], "SELECT version_num FROM alembic_version"), "0005");
+  }
+  EXPECT_LE(kubelet_->max_concurrent_pods(), 3);
+  EXPECT_EQ(kubelet_->pods_started(), 20);
+}
+
+TEST_F(OperatorTest, SuspendStopsNewRunsAndDeleteCleansUpJobs) {
+  StartKubelet(SourceDir() + "/migrations");
+  std::string url = PgServer::Shared().CreateDatabase("opsusp");
+  operator_ = StartOperator();
+  CreateSecret("ns3", "db", url);
+  CreateMigration("ns3", "m", Spec(R"(,"suspend":true)"));
+  Json m = WaitFor("ns3", "m", [](const Json& m) { return Condition(m, "Ready", "reason") == "Suspended"; });
+  EXPECT_TRUE(api_->Objects("jobs", "ns3").empty());
+  ASSERT_TRUE(PatchMigration("ns3", "m", R"({"spec":{"suspend":false}})").ok());
+  WaitFor("ns3", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  EXPECT_EQ(api_->Objects("jobs", "ns3").size(), 1u);
+  ASSERT_TRUE(client_->Delete(kube::ResourcePath("schemagate.io", "v1alpha1", "migrations", "ns3", "m")).ok());
+  EXPECT_TRUE(api_->Objects("jobs", "ns3").empty());
+  EXPECT_TRUE(api_->Objects("pods", "ns3").empty());
+}
+
+TEST_F(OperatorTest, MalformedMigrationGetsAConditionAndOthersStillRun) {
+  StartKubelet(SourceDir() + "/migrations");
+  std::string url = PgServer::Shared().CreateDatabase("opbad");
+  operator_ = StartOperator();
+  CreateSecret("ns4", "db", url);
+  CreateMigration("ns4", "bad", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db"}}}})");
+  CreateMigration("ns4", "good", Spec());
+  Json bad = WaitFor("ns4", "bad", [](const Json& m) { return Condition(m, "Stalled") == "True"; });
+  EXPECT_EQ(Condition(bad, "Stalled", "reason"), "InvalidSpec");
+  EXPECT_NE(Condition(bad, "Stalled", "message").find("secretKeyRef needs name and key"), std::string::npos);
+  WaitFor("ns4", "good", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+}
+
+TEST_F(OperatorTest, RecoversFromApiFaults) {
+  StartKubelet(SourceDir() + "/migrations");
+  operator_ = StartOperator();
+  api_->faults().conflict_next_status_writes = 3;
+  api_->faults().fail_next_requests_500 = 5;
+  std::vector<std::string> urls;
+  for (int i = 0; i < 4; ++i) {
+    urls.push_back(PgServer::Shared().CreateDatabase("opfault"));
+    CreateSecret("ns5", "db" + std::to_string(i), urls.back());
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (i == 2) {
+      api_->DropWatches();
+      api_->Compact();  // resuming watches now get 410 Gone and must relist
+    }
+    CreateMigration("ns5", "m" + std::to_string(i),
+                    R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db)" + std::to_string(i) + R"(","key":"url"}}}})");
+  }
+  api_->faults().delay_ms = 200;
+  for (int i = 0; i < 4; ++i) {
+    Json m = WaitFor("ns5", "m" + std::to_string(i), [](const Json& m) { return Condition(m, "Ready") == "True"; },
+                     std::chrono::seconds(90));
+    EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0005");
+  }
+  api_->faults().delay_ms = 0;
+  EXPECT_EQ(api_->Objects("jobs", "ns5").size(), 4u) << "one Job per Migration generation";
+}
+
+TEST_F(OperatorTest, RestartedOperatorDoesNotStartASecondJob) {
+  TempDir dir;
+  // A migration slow enough to kill the operator while it runs.
+  StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
+                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(2);\n"}}));
+  std::string url = PgServer::Shared().CreateDatabase("oprestart");
+  operator_ = StartOperator();
+  CreateSecret("ns6", "db", url);
+  CreateMigration("ns6", "m", Spec());
+  WaitFor("ns6", "m", [](const Json& m) { return kube::GetField(m, {"status", "activeRun"}) != nullptr; });
+  operator_->Kill(SIGKILL);
+  operator_->Wait();
+  operator_ = StartOperator();
+  Json m = WaitFor("ns6", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0006");
+  EXPECT_EQ(api_->Objects("jobs", "ns6").size(), 1u);
+  EXPECT_EQ(kubelet_->pods_started(), 1);
+}
+
+TEST_F(OperatorTest, OnlyTheLeaderActs) {
+  StartKubelet(SourceDir() + "/migrations");
+  std::string url = PgServer::Shared().CreateDatabase("oplead");
+  auto a = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "kube-system"});
+  // Let the first replica take the lease before the second one starts.
+  for (int i = 0; i < 50 && api_->Object("leases", "kube-system", "schemagate-operator").is_null(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto b = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "kube-system"});
+  CreateSecret("ns7", "db", url);
+  CreateMigration("ns7", "m", Spec());
+  WaitFor("ns7", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  Json lease = api_->Object("leases", "kube-system", "schemagate-operator");
+  EXPECT_NE(kube::GetString(lease, {"spec", "holderIdentity"}), "");
+  EXPECT_EQ(api_->Objects("jobs", "ns7").size(), 1u);
+  a->Kill(SIGTERM);
+  RunResult ra = a->Wait();
+  b->Kill(SIGTERM);
+  RunResult rb = b->Wait();
+  // Exactly one of them said it reconciled.
+  int leaders = (ra.err.find("caches synced") != std::string::npos) + (rb.err.find("caches synced") != std::string::npos);
+  EXPECT_EQ(leaders, 1) << ra.err << "\n----\n" << rb.err;
 }
 
 }  // namespace
