@@ -90,10 +90,10 @@ Result<ClusterConfig> ParseKubeconfig(const std::string& text, const std::string
   std::string context = context_flag.empty() ? Str(root, "current-context") : context_flag;
   if (context.empty()) return Status::Usage(path + ": no current-context; pass --context");
   YAML::Node ctx = Named(root, "contexts", context, "context");
-  if (!ctx) return Status::Usage(path + ": context '" + context + "' not found");
+  if (!ctx || ctx.IsNull()) return Status::Usage(path + ": context '" + context + "' not found");
   const std::string cluster_name = Str(ctx, "cluster"), user_name = Str(ctx, "user");
   YAML::Node cluster = Named(root, "clusters", cluster_name, "cluster");
-  if (!cluster) return Status::Usage(path + ": cluster '" + cluster_name + "' (context " + context + ") not found");
+  if (!cluster || cluster.IsNull()) return Status::Usage(path + ": cluster '" + cluster_name + "' (context " + context + ") not found");
   YAML::Node user = Named(root, "users", user_name, "user");
 
   ClusterConfig c;
@@ -105,7 +105,7 @@ Result<ClusterConfig> ParseKubeconfig(const std::string& text, const std::string
   auto ca = DataOrFile(cluster, "certificate-authority", base_dir, path + ": cluster " + cluster_name);
   if (!ca.ok()) return ca.status();
   c.ca_pem = *ca;
-  if (user) {
+  if (user && !user.IsNull()) {
     auto cert = DataOrFile(user, "client-certificate", base_dir, path + ": user " + user_name);
     if (!cert.ok()) return cert.status();
     auto key = DataOrFile(user, "client-key", base_dir, path + ": user " + user_name);
