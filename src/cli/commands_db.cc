@@ -344,14 +344,15 @@ Status RunCheck(Context& ctx, const po::variables_map& vm) {
 // The app-pod gate: polls the version table (read-only) until the database
 // reaches the target or the timeout passes.
 Status RunWait(Context& ctx, const po::variables_map& vm) {
-  auto loaded = Load(ctx);
-  if (!loaded.ok()) return loaded.status();
-  const RevisionGraph& g = loaded->set->graph();
-  const std::string target = vm["target"].as<std::string>();
   auto timeout = ParseDuration(vm["timeout"].as<std::string>());
   if (!timeout.ok()) return timeout.status().Prefixed("--timeout");
   auto interval = ParseDuration(vm["interval"].as<std::string>());
   if (!interval.ok()) return interval.status().Prefixed("--interval");
+  if (vm.count("migration")) return WaitForMigration(ctx, vm, *timeout, *interval);
+  auto loaded = Load(ctx);
+  if (!loaded.ok()) return loaded.status();
+  const RevisionGraph& g = loaded->set->graph();
+  const std::string target = vm["target"].as<std::string>();
   auto wanted = ResolveTarget(g, {}, target, Direction::kUpgrade);
   if (!wanted.ok()) return wanted.status();
 
@@ -434,12 +435,15 @@ std::vector<Command> DatabaseCommands() {
                  d.add_options()("head", "exit 5 unless the database is at head");
                },
                RunCheck});
-  c.push_back({"wait", "wait [--target head] [--timeout 5m]",
+  c.push_back({"wait", "wait [--target heads] [--timeout 5m] | wait --migration NAME [-n NS]",
                "wait (read-only) until the database reaches the target; for app-pod init containers",
                [](po::options_description& d, po::positional_options_description&) {
                  d.add_options()("target", po::value<std::string>()->default_value("heads"), "revision to wait for")
                      ("timeout", po::value<std::string>()->default_value("5m"), "give up after this long (exit 5)")
-                     ("interval", po::value<std::string>()->default_value("2s"), "poll interval");
+                     ("interval", po::value<std::string>()->default_value("2s"), "poll interval")
+                     ("migration", po::value<std::string>(), "wait for this Migration's status instead (needs get on migrations)")
+                     ("namespace,n", po::value<std::string>(), "namespace of --migration")
+                     ("kubeconfig", po::value<std::string>(), "kubeconfig for --migration (default: in-cluster)");
                },
                RunWait});
   return c;

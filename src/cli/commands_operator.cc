@@ -3,8 +3,12 @@
 #include <csignal>
 #include <unistd.h>
 
+#include <thread>
+
 #include "cli/context.h"
+#include "kube/client.h"
 #include "operator/controller.h"
+#include "operator/migration.h"
 
 namespace schemagate::cli {
 namespace {
@@ -47,6 +51,53 @@ Status RunOperator(Context& ctx, const po::variables_map& vm) {
 }
 
 }  // namespace
+
+Status WaitForMigration(Context& ctx, const po::variables_map& vm, std::chrono::milliseconds timeout,
+                        std::chrono::milliseconds interval) {
+  auto cluster = kube::ResolveClusterConfig(vm.count("kubeconfig") ? vm["kubeconfig"].as<std::string>() : "", "",
+                                            ProcessEnvironment());
+  if (!cluster.ok()) return cluster.status();
+  const std::string name = vm["migration"].as<std::string>();
+  std::string ns = vm.count("namespace") ? vm["namespace"].as<std::string>() : cluster->namespace_;
+  if (ns.empty()) ns = "default";
+  kube::Client client(kube::MakeHttpTransport(*cluster, std::chrono::seconds(30)));
+  const std::string path = kube::ResourcePath("schemagate.io", "v1alpha1", "migrations", ns, name);
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  auto next_report = Clock::now();
+  std::string last = "not read yet";
+  while (true) {
+    kube::ApiResponse r = client.Get(path);
+    if (r.ok()) {
+      const int64_t gen = kube::GetInt(r.body, {"metadata", "generation"}, 0);
+      const int64_t observed = kube::GetInt(r.body, {"status", "observedGeneration"}, -1);
+      const kube::Json status = r.body.has_field("status") ? r.body.at("status") : kube::Json::object();
+      const std::string ready = op::ConditionStatus(status, "Ready");
+      const std::string current = kube::GetString(r.body, {"status", "currentRevision"});
+      // Ready for an older spec is not ready: the generation must match.
+      if (ready == "True" && observed == gen) {
+        ctx.out().Info("Migration " + ns + "/" + name + " is Ready at " + current);
+        return Status::Ok();
+      }
+      last = "Ready=" + (ready.empty() ? std::string("Unknown") : ready) + " observedGeneration=" +
+             std::to_string(observed) + "/" + std::to_string(gen) + " current=" + (current.empty() ? "none" : current);
+    } else if (r.status == 403 || r.status == 401) {
+      return Status::Usage("reading Migration " + ns + "/" + name + ": " + r.Describe() +
+                           " (the service account needs get on migrations.schemagate.io)");
+    } else {
+      last = r.Describe();
+    }
+    auto now = Clock::now();
+    if (now >= deadline) {
+      return Status::NotAtTarget("timed out waiting for Migration " + ns + "/" + name + " to be Ready: " + last);
+    }
+    if (now >= next_report) {
+      ctx.out().Info("Waiting for Migration " + ns + "/" + name + ": " + last, {{"event", "waiting"}});
+      next_report = now + std::chrono::seconds(10);
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(interval, deadline - now));
+  }
+}
 
 std::vector<Command> OperatorCommands() {
   std::vector<Command> c;

@@ -68,6 +68,10 @@ std::vector<Command> ScriptCommands();    // init, create, merge, history, heads
 std::vector<Command> DatabaseCommands();  // upgrade, downgrade, current, pending, stamp, check, wait
 std::vector<Command> OperatorCommands();  // operator
 
+// `wait --migration NAME`: the gate through the API instead of the database.
+Status WaitForMigration(Context& ctx, const po::variables_map& vm, std::chrono::milliseconds timeout,
+                        std::chrono::milliseconds interval);
+
 // Helpers shared by the command files.
 std::string JoinHeads(const Heads& heads, const std::string& empty = "base");
 std::string JsonHeads(const Heads& heads);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -28,11 +29,12 @@ struct ResourceType {
   std::string group, version, kind;
   bool namespaced = true;
   bool has_status = false;
+  std::string short_name;
 };
 
 const std::map<std::string, ResourceType>& Types() {
   static const std::map<std::string, ResourceType> kTypes = {
-      {"migrations", {"schemagate.io", "v1alpha1", "Migration", true, true}},
+      {"migrations", {"schemagate.io", "v1alpha1", "Migration", true, true, "mig"}},
       {"jobs", {"batch", "v1", "Job", true, true}},
       {"pods", {"", "v1", "Pod", true, true}},
       {"secrets", {"", "v1", "Secret", true, false}},
@@ -168,6 +170,7 @@ struct FakeApiServer::Impl {
   std::map<std::string, int64_t> counts;
   std::vector<std::thread> watch_threads;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> verbose{false};
   std::mt19937_64 rng{42};
 
   static std::string Key(const std::string& r, const std::string& ns, const std::string& n) {
@@ -257,6 +260,166 @@ Route ParsePath(const std::vector<std::string>& parts) {
   return r;
 }
 
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Discovery documents, enough for kubectl to find every resource here.
+Json ApiVersions() {
+  Json v = Json::object();
+  v["kind"] = Json::string("APIVersions");
+  v["versions"] = Json::array({Json::string("v1")});
+  Json addr = Json::object();
+  addr["clientCIDR"] = Json::string("0.0.0.0/0");
+  addr["serverAddress"] = Json::string("127.0.0.1");
+  v["serverAddressByClientCIDRs"] = Json::array({addr});
+  return v;
+}
+
+Json GroupList() {
+  std::map<std::string, std::string> groups;
+  for (const auto& [name, t] : Types()) {
+    if (!t.group.empty()) groups[t.group] = t.version;
+  }
+  std::vector<Json> out;
+  for (const auto& [g, v] : groups) {
+    Json gv = Json::object();
+    gv["groupVersion"] = Json::string(g + "/" + v);
+    gv["version"] = Json::string(v);
+    Json group = Json::object();
+    group["name"] = Json::string(g);
+    group["versions"] = Json::array({gv});
+    group["preferredVersion"] = gv;
+    out.push_back(group);
+  }
+  Json list = Json::object();
+  list["kind"] = Json::string("APIGroupList");
+  list["apiVersion"] = Json::string("v1");
+  list["groups"] = Json::array(out);
+  return list;
+}
+
+Json ResourceList(const std::string& group, const std::string& version) {
+  std::vector<Json> out;
+  for (const auto& [name, t] : Types()) {
+    if (t.group != group || t.version != version) continue;
+    std::vector<Json> verbs;
+    for (const char* v : {"create", "delete", "get", "list", "patch", "update", "watch"}) verbs.push_back(Json::string(v));
+    Json r = Json::object();
+    r["name"] = Json::string(name);
+    r["singularName"] = Json::string(Lower(t.kind));
+    r["namespaced"] = Json::boolean(t.namespaced);
+    r["kind"] = Json::string(t.kind);
+    r["verbs"] = Json::array(verbs);
+    if (!t.short_name.empty()) r["shortNames"] = Json::array({Json::string(t.short_name)});
+    if (name == "migrations") r["categories"] = Json::array({Json::string("all")});
+    out.push_back(r);
+    if (t.has_status) {
+      Json st = Json::object();
+      st["name"] = Json::string(name + "/status");
+      st["singularName"] = Json::string("");
+      st["namespaced"] = Json::boolean(t.namespaced);
+      st["kind"] = Json::string(t.kind);
+      st["verbs"] = Json::array({Json::string("get"), Json::string("patch"), Json::string("update")});
+      out.push_back(st);
+    }
+  }
+  Json list = Json::object();
+  list["kind"] = Json::string("APIResourceList");
+  list["apiVersion"] = Json::string("v1");
+  list["groupVersion"] = Json::string(group.empty() ? version : group + "/" + version);
+  list["resources"] = Json::array(out);
+  return list;
+}
+
+std::string ReadyCondition(const Json& o, const char* field) {
+  if (!o.has_field("status") || !o.at("status").has_field("conditions")) return "";
+  for (const Json& c : o.at("status").at("conditions").as_array()) {
+    if (Str(c, "type") == "Ready") return Str(c, field);
+  }
+  return "";
+}
+
+// The server-side table kubectl prints; for Migrations, the CRD's printer
+// columns (Ready, Current, Target, Pending, Reason, Age).
+Json Table(const std::string& resource, const std::vector<Json>& items, int64_t rv) {
+  auto column = [](const char* name, const char* type, const char* format) {
+    Json c = Json::object();
+    c["name"] = Json::string(name);
+    c["type"] = Json::string(type);
+    c["format"] = Json::string(format);
+    c["description"] = Json::string("");
+    c["priority"] = Json::number(0);
+    return c;
+  };
+  const bool mig = resource == "migrations";
+  std::vector<Json> columns{column("Name", "string", "name")};
+  if (mig) {
+    for (const char* n : {"Ready", "Current", "Target"}) columns.push_back(column(n, "string", ""));
+    columns.push_back(column("Pending", "integer", ""));
+    columns.push_back(column("Reason", "string", ""));
+  }
+  columns.push_back(column("Age", "date", ""));
+  std::vector<Json> rows;
+  for (const Json& o : items) {
+    std::vector<Json> cells{Json::string(Str(o, "metadata", "name"))};
+    if (mig) {
+      cells.push_back(Json::string(ReadyCondition(o, "status")));
+      cells.push_back(Json::string(Str(o, "status", "currentRevision")));
+      cells.push_back(Json::string(Str(o, "status", "targetRevision")));
+      const bool has_pending = o.has_field("status") && o.at("status").has_field("pendingRevisions");
+      cells.push_back(has_pending ? o.at("status").at("pendingRevisions") : Json::null());
+      cells.push_back(Json::string(ReadyCondition(o, "reason")));
+    }
+    cells.push_back(Json::string(Str(o, "metadata", "creationTimestamp")));
+    Json meta = Json::object();
+    meta["kind"] = Json::string("PartialObjectMetadata");
+    meta["apiVersion"] = Json::string("meta.k8s.io/v1");
+    meta["metadata"] = o.at("metadata");
+    Json row = Json::object();
+    row["cells"] = Json::array(cells);
+    row["object"] = meta;
+    rows.push_back(row);
+  }
+  Json t = Json::object();
+  t["kind"] = Json::string("Table");
+  t["apiVersion"] = Json::string("meta.k8s.io/v1");
+  t["metadata"]["resourceVersion"] = Json::string(std::to_string(rv));
+  t["columnDefinitions"] = Json::array(columns);
+  t["rows"] = Json::array(rows);
+  return t;
+}
+
+bool WantsTable(const http::http_request& req) {
+  auto it = req.headers().find("Accept");
+  return it != req.headers().end() && it->second.find("as=Table") != std::string::npos;
+}
+
+// A real API server turns Secret stringData into base64 data.
+void NormalizeSecret(Json& obj) {
+  if (!obj.has_field("stringData")) return;
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (const auto& kv : obj.at("stringData").as_object()) {
+    const std::string in = kv.second.is_string() ? kv.second.as_string() : "";
+    std::string out;
+    int val = 0, bits = -6;
+    for (unsigned char c : in) {
+      val = (val << 8) + c;
+      bits += 8;
+      while (bits >= 0) {
+        out.push_back(k[(val >> bits) & 0x3F]);
+        bits -= 6;
+      }
+    }
+    if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
+    while (out.size() % 4) out.push_back('=');
+    obj["data"][kv.first] = Json::string(out);
+  }
+  obj.as_object().erase("stringData");
+}
+
 }  // namespace
 
 void FakeApiServer::Impl::Handle(http::http_request req) {
@@ -264,10 +427,15 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
   auto query = web::uri::split_query(req.relative_uri().query());
   for (auto& [k, v] : query) v = web::uri::decode(v);
   const std::string method = req.method();
+  if (verbose.load()) std::fprintf(stderr, "apiserver: %s %s\n", method.c_str(), req.relative_uri().to_string().c_str());
   Route route = ParsePath(parts);
   auto reply = [&req](int code, const Json& body) { req.reply(code, body); };
   if (!route.ok) {
-    // Enough discovery for clients that probe the server.
+    // Enough discovery for clients that probe the server (kubectl).
+    if (parts.size() == 1 && parts[0] == "api") return reply(200, ApiVersions());
+    if (parts.size() == 1 && parts[0] == "apis") return reply(200, GroupList());
+    if (parts.size() == 2 && parts[0] == "api") return reply(200, ResourceList("", parts[1]));
+    if (parts.size() == 3 && parts[0] == "apis") return reply(200, ResourceList(parts[1], parts[2]));
     if (req.relative_uri().path() == "/version") {
       Json v = Json::object();
       v["major"] = Json::string("1");
@@ -320,6 +488,7 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
       if (!MatchesSelector(o, query.count("labelSelector") ? query["labelSelector"] : "")) continue;
       items.push_back(o);
     }
+    if (WantsTable(req)) return reply(200, Table(route.resource, items, rv));
     list["items"] = Json::array(items);
     reply(200, list);
     return;
@@ -328,11 +497,14 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
   if (method == "GET") {
     if (found == store.end()) {
       reply(404, StatusBody(404, "NotFound", route.resource + " \"" + route.name + "\" not found"));
+    } else if (WantsTable(req)) {
+      reply(200, Table(route.resource, {found->second}, rv));
     } else {
       reply(200, found->second);
     }
     return;
   }
+  if (route.resource == "secrets" && body.is_object()) NormalizeSecret(body);
   if (method == "POST") {
     std::string name = Str(body, "metadata", "name");
     if (name.empty()) {
@@ -538,6 +710,7 @@ FakeApiServer::~FakeApiServer() {
 std::string FakeApiServer::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
 int FakeApiServer::port() const { return impl_->port; }
 FakeApiServer::Faults& FakeApiServer::faults() { return impl_->faults; }
+void FakeApiServer::set_verbose(bool verbose) { impl_->verbose = verbose; }
 
 void FakeApiServer::WriteKubeconfig(const std::string& path, const std::string& ns) const {
   WriteFile(path, "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: test\n  cluster:\n    server: " +

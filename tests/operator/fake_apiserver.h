@@ -35,6 +35,8 @@ class FakeApiServer {
   void WriteKubeconfig(const std::string& path, const std::string& ns = "default") const;
 
   Faults& faults();
+  // Logs every request to stderr ("GET /apis/...").
+  void set_verbose(bool verbose);
   // Ends every open watch stream now (clients must resume).
   void DropWatches();
   // Forgets event history so that resuming from any older resourceVersion

@@ -1,5 +1,6 @@
 #include "operator/kubelet_sim.h"
 
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <set>
@@ -224,6 +225,10 @@ struct KubeletSimulator::Impl {
           Json::array(statuses);
     }
     pod["status"]["phase"] = Json::string(failed ? "Failed" : "Succeeded");
+    if (options.verbose) {
+      std::fprintf(stderr, "kubelet: pod %s/%s %s%s\n", ns.c_str(), pod_name.c_str(), failed ? "failed: " : "succeeded",
+                   failure.c_str());
+    }
     for (int attempt = 0; attempt < 10; ++attempt) {
       if (client->Replace(kube::ResourcePath("", "v1", "pods", ns, pod_name) + "/status", pod).ok()) break;
       kube::ApiResponse fresh = client->Get(kube::ResourcePath("", "v1", "pods", ns, pod_name));

@@ -20,6 +20,7 @@ class KubeletSimulator {
     std::string binary;                          // what every image runs
     std::map<std::string, std::string> paths;    // container path -> host path (e.g. /migrations)
     std::string work_dir;                        // termination-log files live here
+    bool verbose = false;                        // log each pod to stderr
   };
   explicit KubeletSimulator(Options options);
   ~KubeletSimulator();  // stops watching and waits for running pods

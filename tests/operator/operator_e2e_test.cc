@@ -15,6 +15,16 @@ bool Has(const std::vector<std::string>& v, const std::string& s) { return std::
 TEST_F(OperatorTest, MigrationGoesReadyAtHeadWithTheSchemaInTheDatabase) {
   std::string url = PgServer::Shared().CreateDatabase("op");
   StartKubelet(SourceDir() + "/migrations");
+  // The app pod's gate waits through the API until the Migration is Ready.
+  RunOptions wo;
+  wo.env["KUBERNETES_SERVICE_HOST"] = kUnset;
+  Child gate({SchemagateBinary(), "wait", "--migration", "ocr-identity", "-n", "ocr", "--kubeconfig", kubeconfig_,
+              "--timeout", "60s", "--interval", "100ms", "--log-format", "text"},
+             wo);
+  RunResult early = RunProcess({SchemagateBinary(), "wait", "--migration", "ocr-identity", "-n", "ocr", "--kubeconfig",
+                                kubeconfig_, "--timeout", "300ms", "--interval", "100ms"},
+                               wo);
+  EXPECT_EQ(early.exit_code, 5) << early.err;
   operator_ = StartOperator();
   CreateSecret("ocr", "ocr-db", url);
   CreateMigration("ocr", "ocr-identity",
@@ -31,6 +41,9 @@ TEST_F(OperatorTest, MigrationGoesReadyAtHeadWithTheSchemaInTheDatabase) {
   // Production ran the concurrent-index section.
   EXPECT_EQ(PgServer::Shared().Query(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_users_email'::regclass"),
             "t");
+  RunResult gated = gate.Wait();
+  EXPECT_EQ(gated.exit_code, 0) << gated.err;
+  EXPECT_NE(gated.err.find("is Ready at 0005"), std::string::npos) << gated.err;
   auto reasons = EventReasons("ocr", "ocr-identity");
   EXPECT_TRUE(Has(reasons, "RunStarted"));
   EXPECT_TRUE(Has(reasons, "RevisionApplied"));
@@ -228,6 +241,41 @@ TEST_F(OperatorTest, OnlyTheLeaderActs) {
   // Exactly one of them said it reconciled.
   int leaders = (ra.err.find("caches synced") != std::string::npos) + (rb.err.find("caches synced") != std::string::npos);
   EXPECT_EQ(leaders, 1) << ra.err << "\n----\n" << rb.err;
+}
+
+}  // namespace
+}  // namespace schemagate::testing
+
+namespace schemagate::testing {
+namespace {
+
+// kubectl itself against the test API server: proof that it speaks the
+// real protocol (discovery, create, server-side tables).
+TEST_F(OperatorTest, KubectlAppliesTheSampleAndShowsThePrinterColumns) {
+  std::string url = PgServer::Shared().CreateDatabase("kubectl");
+  StartKubelet(SourceDir() + "/migrations");
+  operator_ = StartOperator();
+  std::string sample = ReadFile(SourceDir() + "/manifests/samples/ocr-identity-migration.yaml");
+  size_t at = sample.find("url: postgresql://");
+  ASSERT_NE(at, std::string::npos);
+  sample.replace(at, sample.find('\n', at) - at, "url: " + url);
+  WriteFile(tmp_->path() + "/sample.yaml", sample);
+  RunOptions o;
+  o.env["HOME"] = tmp_->path();
+  o.env["KUBECONFIG"] = kubeconfig_;
+  RunResult apply = RunProcess({"kubectl", "apply", "--validate=false", "-f", tmp_->path() + "/sample.yaml"}, o);
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_NE(apply.out.find("migration.schemagate.io/ocr-identity created"), std::string::npos) << apply.out;
+  WaitFor("ocr", "ocr-identity", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  RunResult get = RunProcess({"kubectl", "get", "mig", "-n", "ocr"}, o);
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  for (const char* column : {"NAME", "READY", "CURRENT", "TARGET", "PENDING", "REASON", "AGE"}) {
+    EXPECT_NE(get.out.find(column), std::string::npos) << column << "\n" << get.out;
+  }
+  EXPECT_NE(get.out.find("ocr-identity"), std::string::npos) << get.out;
+  EXPECT_NE(get.out.find("True"), std::string::npos) << get.out;
+  EXPECT_NE(get.out.find("0005"), std::string::npos) << get.out;
+  EXPECT_NE(get.out.find("Succeeded"), std::string::npos) << get.out;
 }
 
 }  // namespace
