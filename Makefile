@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo clean
+.PHONY: all deps configure build test demo operator-demo clean
 
 all: build
 
@@ -21,6 +21,9 @@ test: build
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)/schemagate
+
+operator-demo: build
+	bash scripts/operator-demo.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -180,6 +180,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
   ReconcilerOptions ro;
   ro.default_image = o.runner_image;
   ro.max_concurrent_runs = o.max_concurrent_runs;
+  ro.log = log;
   RunObserver observer;
   observer.run_finished = [&metrics](const std::string& r, double s) { metrics.RunFinished(r, s); };
   observer.pending = [&metrics](const std::string& ns, const std::string& n, int p) { metrics.Pending(ns + "/" + n, p); };

@@ -93,6 +93,10 @@ int Reconciler::ActiveRuns() const {
 
 void Reconciler::Event(const Json& m, const std::string& type, const std::string& reason, const std::string& message) {
   const std::string ns = GetString(m, {"metadata", "namespace"});
+  if (options_.log) {
+    options_.log(type == "Warning" ? "warning" : "info",
+                 "migration=" + ns + "/" + GetString(m, {"metadata", "name"}) + " reason=" + reason + " " + message);
+  }
   const std::string now = NowRfc3339();
   Json e = Json::object();
   e["metadata"]["generateName"] = Json::string(GetString(m, {"metadata", "name"}) + ".");

@@ -18,6 +18,8 @@ namespace schemagate::op {
 struct ReconcilerOptions {
   std::string default_image = "schemagate:latest";
   int max_concurrent_runs = 4;
+  // One line per event (run started, applied, failed), for the operator log.
+  std::function<void(const std::string& level, const std::string& msg)> log;
 };
 
 struct ReconcileResult {

@@ -249,6 +249,39 @@ TEST_F(OperatorTest, OnlyTheLeaderActs) {
 namespace schemagate::testing {
 namespace {
 
+TEST_F(OperatorTest, AtRestOnlyWatchesRemainAndMetricsAndProbesAnswer) {
+  std::string url = PgServer::Shared().CreateDatabase("oprest");
+  StartKubelet(SourceDir() + "/migrations");
+  const int metrics_port = FreeTcpPort(), health_port = FreeTcpPort();
+  operator_ = StartOperator({"--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port), "--health-addr",
+                             "127.0.0.1:" + std::to_string(health_port)});
+  CreateSecret("ns8", "db", url);
+  CreateMigration("ns8", "m", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}}})");
+  WaitFor("ns8", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto writes = [&] {
+    return api_->RequestCount("GET") + api_->RequestCount("PUT") + api_->RequestCount("POST") +
+           api_->RequestCount("PATCH") + api_->RequestCount("DELETE");
+  };
+  const int64_t before = writes();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(writes(), before) << "the operator polls at rest";
+
+  kube::ClusterConfig c;
+  c.server = "http://127.0.0.1:" + std::to_string(health_port);
+  kube::Client health(kube::MakeHttpTransport(c, std::chrono::seconds(5)));
+  EXPECT_EQ(health.Get("/healthz").status, 200);
+  EXPECT_EQ(health.Get("/readyz").status, 200);
+  RunResult metrics = RunProcess({"/usr/bin/python3", "-c",
+                                  "import urllib.request,sys;print(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                                  "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"});
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  EXPECT_NE(metrics.out.find("schemagate_runs_total{result=\"succeeded\"} 1"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("schemagate_reconcile_total{result=\"success\"}"), std::string::npos);
+  EXPECT_NE(metrics.out.find("schemagate_run_duration_seconds_count 1"), std::string::npos);
+  EXPECT_NE(metrics.out.find("schemagate_pending_revisions{namespace=\"ns8\",name=\"m\"} 0"), std::string::npos);
+}
+
 // kubectl itself against the test API server: proof that it speaks the
 // real protocol (discovery, create, server-side tables).
 TEST_F(OperatorTest, KubectlAppliesTheSampleAndShowsThePrinterColumns) {

@@ -73,11 +73,17 @@ void OperatorTest::StartKubelet(const std::string& migrations_dir) {
 }
 
 std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extra) {
-  std::vector<std::string> argv{SchemagateBinary(), "operator", "--kubeconfig", kubeconfig_,
-                                "--metrics-addr", "0", "--health-addr", "0", "--log-format", "text"};
-  bool elect = false;
-  for (const std::string& e : extra) elect = elect || e.rfind("--leader-elect=", 0) == 0;
-  if (!elect) argv.push_back("--leader-elect=false");
+  std::vector<std::string> argv{SchemagateBinary(), "operator", "--kubeconfig", kubeconfig_, "--log-format", "text"};
+  // Defaults for what the test did not set itself.
+  auto given = [&extra](const std::string& flag) {
+    for (const std::string& e : extra) {
+      if (e == flag || e.rfind(flag + "=", 0) == 0) return true;
+    }
+    return false;
+  };
+  if (!given("--leader-elect")) argv.push_back("--leader-elect=false");
+  if (!given("--metrics-addr")) argv.insert(argv.end(), {"--metrics-addr", "0"});
+  if (!given("--health-addr")) argv.insert(argv.end(), {"--health-addr", "0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   // SCHEMAGATE_OPERATOR_WRAPPER="gdb -batch -ex run -ex bt --args" to debug.
   if (const char* wrap = std::getenv("SCHEMAGATE_OPERATOR_WRAPPER")) {

@@ -30,19 +30,6 @@ std::string FindBinDir() {
   return candidates.back().string();
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
@@ -91,7 +78,7 @@ PgServer::~PgServer() {
 }
 
 void PgServer::Start() {
-  if (port_ == 0) port_ = FreePort();
+  if (port_ == 0) port_ = FreeTcpPort();
   RunResult start = AsOwner({bin_dir_ + "/pg_ctl", "-D", data_dir_, "-l", dir_->path() + "/server.log", "-w", "-t",
                              "60", "-o",
                              "-p " + std::to_string(port_) + " -k " + dir_->path() +

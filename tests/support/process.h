@@ -54,6 +54,9 @@ class Child {
 // Runs to completion.
 RunResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int FreeTcpPort();
+
 // The binary under test (SCHEMAGATE_BIN, set by CTest) and the source tree.
 std::string SchemagateBinary();
 std::string SourceDir();
