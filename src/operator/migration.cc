@@ -47,8 +47,14 @@ Result<MigrationSpec> ParseMigrationSpec(const Json& m, const std::string& defau
     return Status::Validation("spec.downgradePolicy must be Forbid or Allow, not '" + policy + "'");
   }
   s.allow_downgrade = policy == "Allow";
+  // The image that runs: runner.image, else source.image (an image with the
+  // runner and migrations at /migrations), else the operator's default.
   s.image = GetString(*spec, {"runner", "image"});
+  if (s.image.empty()) s.image = GetString(*spec, {"source", "image"});
   if (s.image.empty()) s.image = default_image;
+  if (!GetString(*spec, {"source", "image"}).empty() && !s.config_maps.empty()) {
+    return Status::Validation("spec.source: set image or configMapRefs, not both");
+  }
   s.image_pull_policy = GetString(*spec, {"runner", "imagePullPolicy"});
   s.service_account = GetString(*spec, {"runner", "serviceAccountName"});
   if (const Json* r = GetField(*spec, {"runner", "resources"})) s.resources = *r;
