@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/context.h"
+#include "core/encoding.h"
 #include "core/json_writer.h"
 #include "core/template.h"
 
@@ -125,15 +126,6 @@ void RevisionJson(JsonWriter& w, const RevisionGraph& g, const MigrationFile& f)
       .EndObject();
 }
 
-std::string NowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
-}
-
 // The next id: zero-padded number after the largest when every id is numeric,
 // otherwise 12 random hex characters (Alembic's style).
 std::string NextRevisionId(const MigrationSet& set) {
@@ -201,7 +193,7 @@ Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r) {
                                      {"down_revision", Join(r.down_revisions)},
                                      {"branch_labels", Join(r.branch_labels)},
                                      {"depends_on", Join(r.depends_on)},
-                                     {"create_date", NowIso()},
+                                     {"create_date", NowUtc().substr(0, 19)},
                                      {"message", r.message}});
   if (!text.ok()) return text.status().Prefixed(location + "/script.sql.tmpl");
   // The rendered file must parse: a broken template is caught here, not at deploy.

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/duration.h"
+#include "core/encoding.h"
 #include "core/redact.h"
 #include "db/pq.h"
 
@@ -11,21 +12,6 @@ namespace {
 
 bool IsUrl(const std::string& s) {
   return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
-}
-
-std::string PercentEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string QuoteConninfoValue(const std::string& s) {

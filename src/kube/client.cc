@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include "core/encoding.h"
 #include "kube/watch_decoder.h"
 
 namespace schemagate::kube {
@@ -29,20 +30,7 @@ std::string ApiResponse::Describe() const {
   return out;
 }
 
-std::string UrlEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(const std::string& s) { return PercentEncode(s); }
 
 std::string ResourcePath(const std::string& group, const std::string& version, const std::string& resource,
                          const std::string& ns, const std::string& name) {

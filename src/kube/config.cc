@@ -6,6 +6,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/encoding.h"
+
 namespace schemagate::kube {
 namespace {
 
@@ -19,23 +21,10 @@ std::optional<std::string> ReadText(const std::string& path) {
   return s.str();
 }
 
-// RFC 4648 base64, as kubeconfig's *-data fields use.
 Result<std::string> Base64Decode(const std::string& in, const std::string& what) {
-  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    size_t pos = kAlphabet.find(c);
-    if (pos == std::string::npos) return Status::Usage(what + " is not valid base64");
-    val = (val << 6) | static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out += static_cast<char>((val >> bits) & 0xFF);
-      bits -= 8;
-    }
-  }
-  return out;
+  auto out = schemagate::Base64Decode(in);
+  if (!out) return Status::Usage(what + " is not valid base64");
+  return *out;
 }
 
 std::string Str(const YAML::Node& n, const char* key) {

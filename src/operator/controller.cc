@@ -76,12 +76,11 @@ class Metrics {
   int64_t duration_count_ = 0;
 };
 
-std::string Now() { return NowRfc3339(); }
 
 // One attempt to hold the Lease. True while we are the leader.
 bool TryLead(kube::Client& client, const ControllerOptions& o) {
   const std::string path = kube::ResourcePath("coordination.k8s.io", "v1", "leases", o.lease_namespace, o.lease_name);
-  const std::string now_micro = Now().substr(0, 19) + ".000000Z";
+  const std::string now_micro = NowRfc3339().substr(0, 19) + ".000000Z";
   kube::ApiResponse got = client.Get(path);
   if (got.status == 404) {
     Json lease = Json::object();

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/checksum.h"
+#include "core/encoding.h"
 
 namespace schemagate::op {
 
@@ -10,14 +11,7 @@ using kube::GetField;
 using kube::GetInt;
 using kube::GetString;
 
-std::string NowRfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string NowRfc3339() { return NowUtc(); }
 
 Result<MigrationSpec> ParseMigrationSpec(const Json& m, const std::string& default_image) {
   MigrationSpec s;

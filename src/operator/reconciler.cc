@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "core/encoding.h"
+
 namespace schemagate::op {
 
 using kube::GetField;
@@ -61,12 +63,7 @@ std::string JoinArray(const Json* arr) {
 }
 
 std::string Rfc3339After(std::chrono::milliseconds d) {
-  std::time_t t = std::time(nullptr) + static_cast<std::time_t>((d.count() + 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return FormatUtc(std::time(nullptr) + static_cast<std::time_t>((d.count() + 999) / 1000));
 }
 
 // Seconds from now until an RFC 3339 UTC time (negative when past).

@@ -17,6 +17,8 @@
 #include <cpprest/http_listener.h>
 #include <cpprest/producerconsumerstream.h>
 
+#include "core/encoding.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace schemagate::testing {
@@ -44,19 +46,6 @@ const std::map<std::string, ResourceType>& Types() {
       {"leases", {"coordination.k8s.io", "v1", "Lease", true, false}},
   };
   return kTypes;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
 }
 
 std::string Str(const Json& o, const char* a, const char* b = nullptr) {
@@ -133,15 +122,6 @@ bool MatchesSelector(const Json& obj, const std::string& selector) {
   return true;
 }
 
-std::string Now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 struct Watcher {
   std::string resource, ns, selector;
   std::mutex mu;
@@ -202,7 +182,7 @@ struct FakeApiServer::Impl {
     if (t.namespaced) md["namespace"] = Json::string(ns);
     md["uid"] = Json::string(std::to_string(rng()) + "-" + std::to_string(++rv));
     md["resourceVersion"] = Json::string(std::to_string(rv));
-    md["creationTimestamp"] = Json::string(Now());
+    md["creationTimestamp"] = Json::string(NowUtc());
     md["generation"] = Json::number(1);
     obj["kind"] = Json::string(t.kind);
     obj["apiVersion"] = Json::string(t.group.empty() ? t.version : t.group + "/" + t.version);
@@ -400,21 +380,8 @@ bool WantsTable(const http::http_request& req) {
 // A real API server turns Secret stringData into base64 data.
 void NormalizeSecret(Json& obj) {
   if (!obj.has_field("stringData")) return;
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (const auto& kv : obj.at("stringData").as_object()) {
-    const std::string in = kv.second.is_string() ? kv.second.as_string() : "";
-    std::string out;
-    int val = 0, bits = -6;
-    for (unsigned char c : in) {
-      val = (val << 8) + c;
-      bits += 8;
-      while (bits >= 0) {
-        out.push_back(k[(val >> bits) & 0x3F]);
-        bits -= 6;
-      }
-    }
-    if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
-    while (out.size() % 4) out.push_back('=');
+    const std::string out = Base64Encode(kv.second.is_string() ? kv.second.as_string() : "");
     obj["data"][kv.first] = Json::string(out);
   }
   obj.as_object().erase("stringData");
@@ -682,7 +649,7 @@ void FakeApiServer::Impl::ServeWatch(http::http_request req, const std::string& 
 }
 
 FakeApiServer::FakeApiServer(int port) : impl_(std::make_unique<Impl>()) {
-  impl_->port = port == 0 ? FreePort() : port;
+  impl_->port = port == 0 ? FreeTcpPort() : port;
   impl_->listener = std::make_unique<http::experimental::listener::http_listener>(url());
   Impl* impl = impl_.get();
   impl_->listener->support([impl](http::http_request req) {

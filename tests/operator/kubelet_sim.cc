@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/encoding.h"
 #include "kube/client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -18,32 +19,6 @@ using kube::GetField;
 using kube::GetInt;
 using kube::GetString;
 using kube::Json;
-
-std::string Base64Decode(const std::string& in) {
-  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    size_t pos = kAlphabet.find(c);
-    if (pos == std::string::npos) continue;
-    val = (val << 6) | static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out += static_cast<char>((val >> bits) & 0xFF);
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
-std::string Now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -117,7 +92,7 @@ struct KubeletSimulator::Impl {
           *error = "secret \"" + secret + "\" key \"" + key + "\" not found";
           return false;
         }
-        (*env)[name] = Base64Decode(data->as_string());
+        (*env)[name] = Base64Decode(data->as_string()).value_or("");
       } else if (GetField(e, {"valueFrom", "fieldRef"})) {
         const std::string field = GetString(e, {"valueFrom", "fieldRef", "fieldPath"});
         (*env)[name] = field == "metadata.namespace" ? ns : pod_name;
@@ -132,7 +107,7 @@ struct KubeletSimulator::Impl {
     t["reason"] = Json::string(code == 0 ? "Completed" : "Error");
     t["message"] = Json::string(message);
     t["startedAt"] = Json::string(started);
-    t["finishedAt"] = Json::string(Now());
+    t["finishedAt"] = Json::string(NowUtc());
     Json state = Json::object();
     state["terminated"] = t;
     return state;
@@ -168,7 +143,7 @@ struct KubeletSimulator::Impl {
     kube::ApiResponse created = client->Create(kube::ResourcePath("", "v1", "pods", ns), pod);
     if (created.ok()) pod = created.body;
     pod["status"]["phase"] = Json::string("Running");
-    pod["status"]["startTime"] = Json::string(Now());
+    pod["status"]["startTime"] = Json::string(NowUtc());
 
     bool failed = false;
     std::string failure;
@@ -177,7 +152,7 @@ struct KubeletSimulator::Impl {
       if (list == nullptr || !list->is_array() || failed) continue;
       std::vector<Json> statuses;
       for (const Json& c : list->as_array()) {
-        const std::string started_at = Now();
+        const std::string started_at = NowUtc();
         std::map<std::string, std::string> env;
         std::string error;
         int code;
@@ -245,11 +220,11 @@ struct KubeletSimulator::Impl {
       cond["status"] = Json::string("True");
       cond["reason"] = Json::string(failed ? "BackoffLimitExceeded" : "Completed");
       cond["message"] = Json::string(failed ? failure : "");
-      cond["lastTransitionTime"] = Json::string(Now());
+      cond["lastTransitionTime"] = Json::string(NowUtc());
       cur["status"]["conditions"] = Json::array({cond});
       cur["status"][failed ? "failed" : "succeeded"] = Json::number(1);
       cur["status"]["startTime"] = pod["status"]["startTime"];
-      if (!failed) cur["status"]["completionTime"] = Json::string(Now());
+      if (!failed) cur["status"]["completionTime"] = Json::string(NowUtc());
       if (client->Replace(kube::ResourcePath("batch", "v1", "jobs", ns, job_name) + "/status", cur).ok()) break;
     }
     --running;

@@ -3,30 +3,11 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/encoding.h"
+
 namespace schemagate::testing {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string Base64(const std::string& in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(k[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(k[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
-}  // namespace
 
 std::string MigrationsWith(const TempDir& dir, const std::map<std::string, std::string>& extra) {
   fs::path root = fs::path(dir.path()) / "migrations";
@@ -108,7 +89,7 @@ std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extr
 void OperatorTest::CreateSecret(const std::string& ns, const std::string& name, const std::string& url) {
   Json s = Json::object();
   s["metadata"]["name"] = Json::string(name);
-  s["data"]["url"] = Json::string(Base64(url));
+  s["data"]["url"] = Json::string(Base64Encode(url));
   kube::ApiResponse r = client_->Create(kube::ResourcePath("", "v1", "secrets", ns), s);
   ASSERT_TRUE(r.ok()) << r.Describe();
 }
