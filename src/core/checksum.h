@@ -7,11 +7,12 @@
 
 namespace schemagate {
 
-// Lower-case hex SHA-256 of `data`.
+// Lower-case hex SHA-256 of `data` (64 characters), via OpenSSL.
 std::string Sha256Hex(std::string_view data);
 
-// Normalises text for checksumming: strips a UTF-8 BOM, turns CRLF and lone
-// CR into LF. A file saved on Windows keeps its checksum.
+// Normalises text for checksumming: strips a UTF-8 BOM at the start, turns
+// CRLF and lone CR into LF; nothing else changes (no trimming, no Unicode
+// normalisation). A file saved on Windows keeps its checksum.
 std::string NormalizeForChecksum(std::string_view text);
 
 }  // namespace schemagate

@@ -5,58 +5,75 @@
 namespace schemagate {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
+// How many bytes at s[i] form one well-formed UTF-8 character (Unicode
+// Table 3-7), or, as a negative number, how many bytes form the longest
+// prefix of one that is cut short or broken: the "maximal subpart" that
+// becomes a single U+FFFD (Unicode §3.9, the WHATWG decoder does the same).
+// Overlong forms, surrogates and code points above U+10FFFF never start a
+// well-formed sequence, so their first byte alone is replaced.
+int Utf8Sequence(std::string_view s, size_t i) {
+  const unsigned char lead = static_cast<unsigned char>(s[i]);
+  if (lead < 0x80) return 1;
+  int length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // no overlong forms
+    if (lead == 0xED) high = 0x9F;  // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // no overlong forms
+    if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return -1;  // a continuation byte, C0, C1 or F5..FF
   }
-  // Overlong forms, surrogates and out-of-range code points are invalid.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-    return 0;
+  for (int k = 1; k < length; ++k) {
+    if (i + k >= s.size()) return -k;
+    const unsigned char c = static_cast<unsigned char>(s[i + k]);
+    if (k == 1 ? (c < low || c > high) : (c < 0x80 || c > 0xBF)) return -k;
   }
-  return n;
+  return length;
 }
 
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view value) {
   out += '"';
-  for (size_t i = 0; i < value.size();) {
+  size_t i = 0;
+  while (i < value.size()) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
+    const char* escape = nullptr;
     switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
+      case '"': escape = "\\\""; break;
+      case '\\': escape = "\\\\"; break;
+      case '\b': escape = "\\b"; break;
+      case '\f': escape = "\\f"; break;
+      case '\n': escape = "\\n"; break;
+      case '\r': escape = "\\r"; break;
+      case '\t': escape = "\\t"; break;
       default: break;
     }
-    if (c < 0x20 || c == 0x7f) {
+    if (escape != nullptr) {
+      out += escape;
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {  // other control characters (DEL for readability)
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       out += buf;
       ++i;
       continue;
     }
-    size_t n = Utf8Length(value, i);
-    if (n == 0) {
+    const int n = Utf8Sequence(value, i);
+    if (n < 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
+      i += static_cast<size_t>(-n);
     } else {
-      out.append(value.data() + i, n);
-      i += n;
+      out.append(value.data() + i, static_cast<size_t>(n));
+      i += static_cast<size_t>(n);
     }
   }
   out += '"';
@@ -82,7 +99,7 @@ JsonWriter& JsonWriter::BeginObject() {
 
 JsonWriter& JsonWriter::EndObject() {
   out_ += '}';
-  first_.pop_back();
+  if (!first_.empty()) first_.pop_back();
   return *this;
 }
 
@@ -95,7 +112,7 @@ JsonWriter& JsonWriter::BeginArray() {
 
 JsonWriter& JsonWriter::EndArray() {
   out_ += ']';
-  first_.pop_back();
+  if (!first_.empty()) first_.pop_back();
   return *this;
 }
 

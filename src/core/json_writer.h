@@ -1,6 +1,11 @@
 // A small streaming JSON writer for `--output json` and `--report`.
-// Produces compact, valid JSON (RFC 8259); strings are escaped, invalid UTF-8
-// bytes are replaced with U+FFFD so the output always parses.
+// Produces compact, valid JSON (RFC 8259): no whitespace between tokens;
+// in strings the quote, the backslash and control characters are escaped
+// (\n, \t, ..., other controls as a u00XX escape), well-formed UTF-8 passes
+// through unchanged and each ill-formed byte sequence becomes one U+FFFD, so
+// the output always parses.
+// The caller keeps the structure balanced (Key only inside an object, one
+// value after each Key, every Begin with its End); the writer does not check.
 #ifndef SCHEMAGATE_CORE_JSON_WRITER_H_
 #define SCHEMAGATE_CORE_JSON_WRITER_H_
 

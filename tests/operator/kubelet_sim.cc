@@ -145,6 +145,46 @@ struct KubeletSimulator::Impl {
     pod["status"]["phase"] = Json::string("Running");
     pod["status"]["startTime"] = Json::string(NowUtc());
 
+    // Projected ConfigMap volumes become directories under the pod's own
+    // root; container paths at or above a mount point are mapped there.
+    const std::string pod_root = options.work_dir + "/" + pod_name + "-root";
+    std::vector<std::string> mounts;
+    if (const Json* volumes = GetField(pod, {"spec", "volumes"}); volumes && volumes->is_array()) {
+      for (const Json& v : volumes->as_array()) {
+        std::string mount_path;
+        for (const char* kind : {"initContainers", "containers"}) {
+          const Json* list = GetField(pod, {"spec", kind});
+          if (list == nullptr || !list->is_array()) continue;
+          for (const Json& c : list->as_array()) {
+            if (const Json* vm = GetField(c, {"volumeMounts"}); vm && vm->is_array()) {
+              for (const Json& m : vm->as_array()) {
+                if (GetString(m, {"name"}) == GetString(v, {"name"})) mount_path = GetString(m, {"mountPath"});
+              }
+            }
+          }
+        }
+        const Json* sources = GetField(v, {"projected", "sources"});
+        if (mount_path.empty() || sources == nullptr || !sources->is_array()) continue;
+        mounts.push_back(mount_path);
+        for (const Json& src : sources->as_array()) {
+          const std::string cm = GetString(src, {"configMap", "name"});
+          kube::ApiResponse r = client->Get(kube::ResourcePath("", "v1", "configmaps", ns, cm));
+          if (const Json* data = GetField(r.body, {"data"}); r.ok() && data && data->is_object()) {
+            for (const auto& kv : data->as_object()) {
+              WriteFile(pod_root + mount_path + "/" + kv.first, kv.second.as_string());
+            }
+          }
+        }
+      }
+    }
+    auto map_path = [&](const std::string& v) {
+      for (const std::string& m : mounts) {
+        if (!v.empty() && v[0] == '/' && (m.rfind(v, 0) == 0 || v.rfind(m, 0) == 0)) return pod_root + v;
+      }
+      auto mapped = options.paths.find(v);
+      return mapped == options.paths.end() ? v : mapped->second;
+    };
+
     bool failed = false;
     std::string failure;
     for (const char* kind : {"initContainers", "containers"}) {
@@ -166,10 +206,7 @@ struct KubeletSimulator::Impl {
           if (const Json* args = GetField(c, {"args"}); args && args->is_array()) {
             for (const Json& a : args->as_array()) {
               std::string v = a.as_string();
-              if (v == "/dev/termination-log") v = term_file;
-              auto mapped = options.paths.find(v);
-              if (mapped != options.paths.end()) v = mapped->second;
-              argv.push_back(v);
+              argv.push_back(v == "/dev/termination-log" ? term_file : map_path(v));
             }
           }
           RunOptions ro;

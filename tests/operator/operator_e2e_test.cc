@@ -249,6 +249,23 @@ TEST_F(OperatorTest, OnlyTheLeaderActs) {
 namespace schemagate::testing {
 namespace {
 
+TEST_F(OperatorTest, MigrationsFromConfigMapsForGitOpsWithoutAnImage) {
+  std::string url = PgServer::Shared().CreateDatabase("opcm");
+  StartKubelet("/nonexistent-image-migrations");  // the image's own files are not used
+  operator_ = StartOperator();
+  CreateSecret("ns9", "db", url);
+  Json cm = Json::object();
+  cm["metadata"]["name"] = Json::string("ocr-migrations");
+  for (const char* f : {"0001_initial_schema.sql", "0002_add_user_phone.sql", "0003_updated_at_triggers.sql"}) {
+    cm["data"][f] = Json::string(ReadFile(SourceDir() + "/migrations/versions/" + f));
+  }
+  ASSERT_TRUE(client_->Create(kube::ResourcePath("", "v1", "configmaps", "ns9"), cm).ok());
+  CreateMigration("ns9", "m", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}},"source":{"configMapRefs":[{"name":"ocr-migrations"}]}})");
+  Json m = WaitFor("ns9", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0003");
+  EXPECT_EQ(PgServer::Shared().Query(url, "SELECT version_num FROM alembic_version"), "0003");
+}
+
 TEST_F(OperatorTest, AtRestOnlyWatchesRemainAndMetricsAndProbesAnswer) {
   std::string url = PgServer::Shared().CreateDatabase("oprest");
   StartKubelet(SourceDir() + "/migrations");
