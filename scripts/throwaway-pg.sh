@@ -6,9 +6,9 @@
 set -euo pipefail
 
 bindir=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+while read -r d; do
   if [ -x "$d/initdb" ]; then bindir=$d; break; fi
-done
+done < <(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V -r)
 if [ -z "$bindir" ]; then
   echo "throwaway-pg: no PostgreSQL server binaries under /usr/lib/postgresql; run scripts/install-deps.sh" >&2
   exit 2
@@ -20,7 +20,10 @@ as_owner() {
 }
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+if [ -z "$cmd" ] || [ -z "$dir" ]; then
+  echo "usage: $0 start|stop DIR" >&2
+  exit 2
+fi
 
 case "$cmd" in
   start)

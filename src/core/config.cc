@@ -1,163 +1,347 @@
 #include "core/config.h"
 
-#include <cctype>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace schemagate {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTopKeys = {
-    "script_location", "version_table",   "version_table_schema", "log_table",     "environment",
-    "environments",    "lock_wait_timeout", "connect_timeout",    "statement_timeout", "lock_timeout"};
-const std::vector<std::string> kEnvKeys = {"url", "url_env"};
+constexpr std::string_view kLibpqDefaults = "libpq defaults (PGHOST, PGDATABASE, ...)";
+constexpr size_t kMaxIdentifierBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
 
-size_t EditDistance(const std::string& a, const std::string& b) {
+// In the order design.md §3 lists them; messages show this order.
+constexpr std::array<std::string_view, 10> kTopLevelKeys = {
+    "script_location",   "version_table",   "version_table_schema", "log_table",
+    "environment",       "environments",    "lock_wait_timeout",    "connect_timeout",
+    "statement_timeout", "lock_timeout"};
+constexpr std::array<std::string_view, 2> kEnvironmentKeys = {"url", "url_env"};
+
+// PostgreSQL keeps statement_timeout and lock_timeout as int milliseconds.
+constexpr int64_t kMaxPostgresTimeoutMillis = INT_MAX;
+
+std::string At(const std::string& path, int line) { return path + ":" + std::to_string(line); }
+
+int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
+
+template <size_t N>
+std::string JoinKeys(const std::array<std::string_view, N>& keys) {
+  std::string out;
+  for (std::string_view k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+// Levenshtein distance, ignoring case.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      const size_t substitute = prev[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
     }
     prev.swap(cur);
   }
   return prev[b.size()];
 }
 
-std::string UnknownKey(const std::string& path, int line, const std::string& key,
-                       const std::vector<std::string>& known) {
-  std::string best;
-  size_t best_d = 3;
-  std::string list;
-  for (const std::string& k : known) {
-    list += (list.empty() ? "" : ", ") + k;
-    size_t d = EditDistance(key, k);
-    if (d < best_d) {
-      best_d = d;
+// "<path>:<line>: unknown key 'k' [in <where>] (known: ...)[; did you mean 'x'?]"
+template <size_t N>
+Status UnknownKey(const std::string& path, int line, const std::string& key,
+                  const std::string& where, const std::array<std::string_view, N>& known) {
+  const size_t max_distance = key.size() <= 4 ? 1 : 2;
+  std::string_view best;
+  size_t best_distance = max_distance + 1;
+  for (std::string_view k : known) {
+    const size_t d = EditDistance(key, k);
+    if (d < best_distance) {
+      best_distance = d;
       best = k;
     }
   }
-  return path + ":" + std::to_string(line) + ": unknown key '" + key + "'" +
-         (best.empty() ? "" : " (did you mean '" + best + "'?)") + "; known keys: " + list;
+  std::string message = At(path, line) + ": unknown key '" + key + "'" +
+                        (where.empty() ? "" : " in " + where) + " (known: " + JoinKeys(known) + ")";
+  if (!best.empty()) message += "; did you mean '" + std::string(best) + "'?";
+  if (key == "<<") message += "; YAML merge keys are not supported, write the settings out";
+  return Status::Usage(message);
 }
 
-int LineOf(const YAML::Node& n) { return n.Mark().line + 1; }
-
-Result<std::string> ScalarOf(const std::string& path, const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) {
-    return Status::Usage(path + ":" + std::to_string(LineOf(n)) + ": '" + key + "' must be a single value");
-  }
-  return n.Scalar();
+// A non-empty single value for `name`; errors point at the key's line.
+Result<std::string> StringValue(const std::string& path, const YAML::Node& key,
+                                const YAML::Node& value, const std::string& name) {
+  const std::string where = At(path, LineOf(key)) + ": '" + name + "'";
+  if (value.IsNull()) return Status::Usage(where + " has no value");
+  if (value.IsSequence()) return Status::Usage(where + " must be a single value, not a list");
+  if (value.IsMap()) return Status::Usage(where + " must be a single value, not a mapping");
+  if (value.Scalar().empty()) return Status::Usage(where + " is empty");
+  return value.Scalar();
 }
 
-bool IsIdentifier(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) return false;
+bool IsIdentifier(std::string_view s) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (s.empty() || s.size() > kMaxIdentifierBytes || !letter(s[0])) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '$'; });
+}
+
+bool IsVariableName(std::string_view s) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (s.empty() || !letter(s[0])) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
+// A duration setting; `setting` names it in errors ("--lock-timeout",
+// "schemagate.yaml:4: lock_timeout"). `postgres` settings must also fit
+// PostgreSQL's int milliseconds.
+Result<Millis> ParseDurationSetting(const std::string& setting, const std::string& text,
+                                    bool postgres) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) return d.status().Prefixed(setting);
+  if (postgres && d->count() > kMaxPostgresTimeoutMillis) {
+    return Status::Usage(setting + ": " + FormatDuration(*d) +
+                         " is more than PostgreSQL accepts (at most " +
+                         FormatDuration(Millis(kMaxPostgresTimeoutMillis)) + "; 0 turns it off)");
   }
-  return true;
+  return *d;
+}
+
+bool IsPostgresSetting(std::string_view key) {
+  return key == "statement_timeout" || key == "lock_timeout";
+}
+
+Result<EnvironmentConfig> ParseEnvironment(const std::string& path, const std::string& name,
+                                           const YAML::Node& key, const YAML::Node& value) {
+  EnvironmentConfig env;
+  if (value.IsNull()) return env;  // listed without a URL: libpq defaults
+  const std::string where = "environments." + name;
+  if (!value.IsMap()) {
+    return Status::Usage(At(path, LineOf(key)) + ": " + where +
+                         " must be a mapping like { url: postgresql://... } or "
+                         "{ url_env: VARIABLE }");
+  }
+  std::set<std::string> seen;
+  for (const auto& field : value) {
+    const int line = LineOf(field.first);
+    if (!field.first.IsScalar()) {
+      return Status::Usage(At(path, line) + ": a key must be a plain word");
+    }
+    const std::string field_name = field.first.Scalar();
+    if (std::find(kEnvironmentKeys.begin(), kEnvironmentKeys.end(), field_name) ==
+        kEnvironmentKeys.end()) {
+      return UnknownKey(path, line, field_name, where, kEnvironmentKeys);
+    }
+    if (!seen.insert(field_name).second) {
+      return Status::Usage(At(path, line) + ": duplicate key '" + field_name + "' in " + where);
+    }
+    auto text = StringValue(path, field.first, field.second, where + "." + field_name);
+    if (!text.ok()) return text.status();
+    if (field_name == "url") {
+      env.url = *text;
+      continue;
+    }
+    if (!IsVariableName(*text)) {
+      std::string hint = "letters, digits and _";
+      if ((*text)[0] == '$') {
+        hint = "write " + text->substr(1) + " without the '$'";
+      } else if (text->find("://") != std::string::npos) {
+        hint = "url_env names a variable; put a literal URL under url";
+      }
+      // The value may be a URL with a password: do not echo it.
+      return Status::Usage(At(path, line) + ": " + where +
+                           ".url_env must name an environment variable (" + hint + ")");
+    }
+    env.url_env = *text;
+  }
+  if (!env.url.empty() && !env.url_env.empty()) {
+    return Status::Usage(At(path, LineOf(key)) + ": " + where +
+                         " sets both url and url_env; keep one");
+  }
+  return env;
+}
+
+Status ParseEnvironments(const std::string& path, const YAML::Node& key, const YAML::Node& value,
+                         ConfigFile& config) {
+  if (value.IsNull()) return Status::Ok();
+  if (!value.IsMap()) {
+    return Status::Usage(At(path, LineOf(key)) +
+                         ": 'environments' must map environment names to { url: ... } or "
+                         "{ url_env: ... }");
+  }
+  for (const auto& entry : value) {
+    const int line = LineOf(entry.first);
+    if (!entry.first.IsScalar() || entry.first.Scalar().empty()) {
+      return Status::Usage(At(path, line) + ": an environment name must be a plain word");
+    }
+    const std::string name = entry.first.Scalar();
+    if (config.environments.count(name) != 0) {
+      return Status::Usage(At(path, line) + ": environment '" + name + "' is listed twice");
+    }
+    auto env = ParseEnvironment(path, name, entry.first, entry.second);
+    if (!env.ok()) return env.status();
+    config.environments.emplace(name, std::move(env.value()));
+  }
+  return Status::Ok();
+}
+
+Status ParseTopLevel(const std::string& path, const YAML::Node& root, ConfigFile& config) {
+  if (!root.IsMap()) {
+    return Status::Usage(At(path, LineOf(root)) +
+                         ": expected settings as 'key: value' lines (known keys: " +
+                         JoinKeys(kTopLevelKeys) + ")");
+  }
+  std::map<std::string, int> lines;  // key -> line, to find duplicates
+  for (const auto& entry : root) {
+    const YAML::Node& key_node = entry.first;
+    const YAML::Node& value = entry.second;
+    const int line = LineOf(key_node);
+    if (!key_node.IsScalar()) return Status::Usage(At(path, line) + ": a key must be a plain word");
+    const std::string key = key_node.Scalar();
+    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) == kTopLevelKeys.end()) {
+      return UnknownKey(path, line, key, "", kTopLevelKeys);
+    }
+    if (auto [it, inserted] = lines.emplace(key, line); !inserted) {
+      return Status::Usage(At(path, line) + ": duplicate key '" + key + "' (first set on line " +
+                           std::to_string(it->second) + ")");
+    }
+    if (key == "environments") {
+      SG_RETURN_IF_ERROR(ParseEnvironments(path, key_node, value, config));
+      continue;
+    }
+    auto text = StringValue(path, key_node, value, key);
+    if (!text.ok()) return text.status();
+    if (key == "script_location") {
+      config.script_location = *text;
+    } else if (key == "environment") {
+      config.environment = *text;
+    } else if (key == "version_table" || key == "version_table_schema" || key == "log_table") {
+      if (!IsIdentifier(*text)) {
+        return Status::Usage(At(path, line) + ": " + key + " '" + *text +
+                             "' is not a valid identifier (letters, digits, _ and $, starting "
+                             "with a letter or _, at most 63 bytes)");
+      }
+      (key == "version_table"          ? config.version_table
+       : key == "version_table_schema" ? config.version_table_schema
+                                       : config.log_table) = *text;
+    } else {  // the four durations
+      auto d = ParseDurationSetting(At(path, line) + ": " + key, *text, IsPostgresSetting(key));
+      if (!d.ok()) return d.status();
+      (key == "lock_wait_timeout" ? config.lock_wait_timeout
+       : key == "connect_timeout" ? config.connect_timeout
+       : key == "statement_timeout" ? config.statement_timeout
+                                    : config.lock_timeout) = *text;
+    }
+  }
+  if (config.log_table == config.version_table) {
+    const int line = lines.count("log_table") ? lines["log_table"] : lines["version_table"];
+    return Status::Usage(At(path, line) + ": log_table and version_table are both '" +
+                         config.log_table + "'; they must be different tables");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::Usage("cannot read config file '" + path + "': " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::Usage("cannot read config file '" + path + "'");
+  return text.str();
+}
+
+// The duration from the flag, else from the file, else nullopt (the default).
+Result<std::optional<Millis>> ResolveDuration(const std::optional<std::string>& flag,
+                                              const char* flag_name,
+                                              const std::optional<std::string>& from_file,
+                                              const std::string& file_setting, bool postgres) {
+  if (flag) {
+    auto d = ParseDurationSetting(flag_name, *flag, postgres);
+    if (!d.ok()) return d.status();
+    return std::optional<Millis>(*d);
+  }
+  if (from_file) {
+    auto d = ParseDurationSetting(file_setting, *from_file, postgres);
+    if (!d.ok()) return d.status();
+    return std::optional<Millis>(*d);
+  }
+  return std::optional<Millis>();
 }
 
 }  // namespace
 
 GetEnv ProcessEnvironment() {
   return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
   };
 }
 
 Result<ConfigFile> ParseConfigFile(const std::string& path, const std::string& text) {
-  ConfigFile cfg;
-  cfg.path = path;
-  YAML::Node root;
+  ConfigFile config;
+  config.path = path;
   try {
-    root = YAML::Load(text);
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      return Status::Usage(At(path, LineOf(documents[1])) +
+                           ": a second YAML document; schemagate.yaml holds one");
+    }
+    if (documents.empty() || documents[0].IsNull()) return config;  // empty: all defaults
+    SG_RETURN_IF_ERROR(ParseTopLevel(path, documents[0], config));
   } catch (const YAML::Exception& e) {
-    return Status::Usage(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    const std::string where = e.mark.is_null() ? path : At(path, e.mark.line + 1);
+    return Status::Usage(where + ": not valid YAML: " + e.msg);
   }
-  if (root.IsNull()) return cfg;
-  if (!root.IsMap()) return Status::Usage(path + ": expected a mapping of settings at the top level");
-  for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
-    const YAML::Node& value = kv.second;
-    const int line = LineOf(kv.first);
-    if (std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end()) {
-      return Status::Usage(UnknownKey(path, line, key, kTopKeys));
-    }
-    if (key == "environments") {
-      if (value.IsNull()) continue;
-      if (!value.IsMap()) {
-        return Status::Usage(path + ":" + std::to_string(line) + ": 'environments' must map names to {url: ...} or {url_env: ...}");
-      }
-      for (const auto& env : value) {
-        const std::string name = env.first.as<std::string>();
-        EnvironmentConfig ec;
-        if (!env.second.IsMap()) {
-          return Status::Usage(path + ":" + std::to_string(LineOf(env.first)) + ": environment '" + name +
-                               "' must be a mapping with url or url_env");
-        }
-        for (const auto& field : env.second) {
-          const std::string fk = field.first.as<std::string>();
-          if (std::find(kEnvKeys.begin(), kEnvKeys.end(), fk) == kEnvKeys.end()) {
-            return Status::Usage(UnknownKey(path, LineOf(field.first), "environments." + name + "." + fk, {"url", "url_env"}));
-          }
-          auto v = ScalarOf(path, field.second, fk);
-          if (!v.ok()) return v.status();
-          (fk == "url" ? ec.url : ec.url_env) = *v;
-        }
-        if (!ec.url.empty() && !ec.url_env.empty()) {
-          return Status::Usage(path + ":" + std::to_string(LineOf(env.first)) + ": environment '" + name +
-                               "' sets both url and url_env; keep one");
-        }
-        cfg.environments[name] = ec;
-      }
-      continue;
-    }
-    auto v = ScalarOf(path, value, key);
-    if (!v.ok()) return v.status();
-    if (key == "script_location") cfg.script_location = *v;
-    else if (key == "version_table") cfg.version_table = *v;
-    else if (key == "version_table_schema") cfg.version_table_schema = *v;
-    else if (key == "log_table") cfg.log_table = *v;
-    else if (key == "environment") cfg.environment = *v;
-    else if (key == "lock_wait_timeout") cfg.lock_wait_timeout = *v;
-    else if (key == "connect_timeout") cfg.connect_timeout = *v;
-    else if (key == "statement_timeout") cfg.statement_timeout = *v;
-    else if (key == "lock_timeout") cfg.lock_timeout = *v;
-    if ((key == "version_table" || key == "version_table_schema" || key == "log_table") && !IsIdentifier(*v)) {
-      return Status::Usage(path + ":" + std::to_string(line) + ": " + key + " '" + *v +
-                           "' is not a valid identifier (letters, digits, _ and $, at most 63 bytes)");
-    }
-  }
-  return cfg;
+  return config;
 }
 
 Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv) {
-  ConfigFile file;
+  // The file: -c (must exist), else ./schemagate.yaml when present.
   std::string path;
+  std::error_code ec;
   if (flags.config_path) {
     path = *flags.config_path;
-    if (!fs::exists(path)) return Status::Usage("config file '" + path + "' (from -c) does not exist");
-  } else if (fs::exists(kDefaultConfigFile)) {
-    path = kDefaultConfigFile;
+    if (path.empty()) return Status::Usage("-c: the config file path is empty");
+    const fs::file_status st = fs::status(path, ec);
+    if (!fs::exists(st)) {
+      return Status::Usage("config file '" + path + "' (given with -c) does not exist");
+    }
+    if (fs::is_directory(st)) {
+      return Status::Usage("config file '" + path + "' (given with -c) is a directory");
+    }
+  } else {
+    const fs::file_status st = fs::status(kDefaultConfigFile, ec);
+    if (fs::is_directory(st)) {
+      return Status::Usage(std::string(kDefaultConfigFile) + " is a directory, not a config file");
+    }
+    if (fs::exists(st)) path = kDefaultConfigFile;
   }
+  ConfigFile file;
   if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) return Status::Usage("cannot read config file '" + path + "'");
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto parsed = ParseConfigFile(path, text.str());
+    auto text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    auto parsed = ParseConfigFile(path, *text);
     if (!parsed.ok()) return parsed.status();
     file = std::move(parsed.value());
   }
@@ -167,73 +351,95 @@ Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv) {
   s.version_table = file.version_table;
   s.version_table_schema = file.version_table_schema;
   s.log_table = file.log_table;
+
   if (flags.script_location) {
-    s.script_location = *flags.script_location;
+    if (flags.script_location->empty()) {
+      return Status::Usage("--script-location: the directory is empty");
+    }
+    s.script_location = *flags.script_location;  // as given: relative to the working directory
   } else {
-    fs::path base = path.empty() ? fs::path() : fs::path(path).parent_path();
-    fs::path loc(file.script_location);
-    s.script_location = (loc.is_absolute() || base.empty()) ? loc.string() : (base / loc).string();
+    const fs::path location(file.script_location);
+    const fs::path base = fs::path(path).parent_path();
+    s.script_location =
+        location.is_absolute() || base.empty() ? location.string() : (base / location).string();
   }
 
+  // An empty variable counts as unset (`ENVIRONMENT= schemagate ...`).
   auto env_var = [&](const std::string& name) -> std::optional<std::string> {
-    auto v = getenv(name);
-    if (v && v->empty()) return std::nullopt;
-    return v;
+    std::optional<std::string> value = getenv(name);
+    if (value && value->empty()) return std::nullopt;
+    return value;
   };
-  if (flags.environment) s.environment = *flags.environment;
-  else if (auto e = env_var("ENVIRONMENT")) s.environment = *e;
-  else s.environment = file.environment;
+
+  std::string environment_source;
+  if (flags.environment) {
+    if (flags.environment->empty()) return Status::Usage("--env: the environment name is empty");
+    s.environment = *flags.environment;
+    environment_source = "--env";
+  } else if (auto from_env = env_var("ENVIRONMENT")) {
+    s.environment = *from_env;
+    environment_source = "ENVIRONMENT";
+  } else {
+    s.environment = file.environment;
+    environment_source = path.empty() ? "the default" : path;
+  }
 
   if (flags.url) {
+    if (flags.url->empty()) {
+      return Status::Usage("--url: the URL is empty (leave --url out to use DATABASE_URL or " +
+                           std::string(kDefaultConfigFile) + ")");
+    }
     s.url = *flags.url;
     s.url_source = "--url";
-  } else if (auto u = env_var("DATABASE_URL")) {
-    s.url = *u;
+  } else if (auto from_env = env_var("DATABASE_URL")) {
+    s.url = *from_env;
     s.url_source = "DATABASE_URL";
-  } else if (file.environments.count(s.environment)) {
-    const EnvironmentConfig& ec = file.environments.at(s.environment);
-    if (!ec.url.empty()) {
-      s.url = ec.url;
-      s.url_source = path + " environments." + s.environment + ".url";
-    } else if (!ec.url_env.empty()) {
-      auto v = env_var(ec.url_env);
-      if (!v) {
-        return Status::Usage("environment '" + s.environment + "' takes its database URL from $" + ec.url_env +
-                             " (" + path + "), which is not set; export " + ec.url_env +
-                             "=postgresql://... or pass --url");
+  } else if (auto it = file.environments.find(s.environment); it != file.environments.end()) {
+    const EnvironmentConfig& env = it->second;
+    const std::string key = "environments." + s.environment;
+    if (!env.url.empty()) {
+      s.url = env.url;
+      s.url_source = path + " " + key + ".url";
+    } else if (!env.url_env.empty()) {
+      std::optional<std::string> raw = getenv(env.url_env);
+      if (!raw || raw->empty()) {
+        return Status::Usage("environment '" + s.environment + "' reads its database URL from " +
+                             env.url_env + " (" + key + ".url_env in " + path + "), which is " +
+                             (raw ? "empty" : "not set") + ": set " + env.url_env +
+                             " to the database URL, or pass --url");
       }
-      s.url = *v;
-      s.url_source = ec.url_env + " (environments." + s.environment + ".url_env)";
+      s.url = *raw;
+      s.url_source = env.url_env + " (" + key + ".url_env)";
     } else {
-      s.url_source = "libpq defaults (PGHOST, PGPORT, PGDATABASE, PGUSER)";
+      s.url_source = std::string(kLibpqDefaults);
     }
   } else if (!file.environments.empty()) {
     std::string known;
-    for (const auto& [name, ec] : file.environments) known += (known.empty() ? "" : ", ") + name;
-    return Status::Usage("environment '" + s.environment + "' is not listed in " + path + " (known: " + known +
-                         "); pick one with --env or ENVIRONMENT, or give the URL with --url / DATABASE_URL");
+    for (const auto& entry : file.environments) {
+      known += (known.empty() ? "" : ", ") + entry.first;
+    }
+    return Status::Usage("environment '" + s.environment + "' (from " + environment_source +
+                         ") is not listed in " + path + " (known: " + known +
+                         "); choose one with --env or ENVIRONMENT, or give the URL with --url "
+                         "or DATABASE_URL");
   } else {
-    s.url_source = "libpq defaults (PGHOST, PGPORT, PGDATABASE, PGUSER)";
+    s.url_source = std::string(kLibpqDefaults);
   }
 
-  auto duration = [&](const char* name, const std::optional<std::string>& flag,
-                      const std::optional<std::string>& from_file) -> Result<std::optional<Millis>> {
-    const std::optional<std::string>& text = flag ? flag : from_file;
-    if (!text) return std::optional<Millis>();
-    auto d = ParseDuration(*text);
-    if (!d.ok()) return d.status().Prefixed(std::string(name) + (flag ? " (flag)" : " (" + path + ")"));
-    return std::optional<Millis>(*d);
-  };
-  auto lock_wait = duration("lock wait timeout (--lock-timeout)", flags.lock_wait_timeout, file.lock_wait_timeout);
+  auto lock_wait = ResolveDuration(flags.lock_wait_timeout, "--lock-timeout",
+                                   file.lock_wait_timeout, path + ": lock_wait_timeout", false);
   if (!lock_wait.ok()) return lock_wait.status();
   if (*lock_wait) s.lock_wait_timeout = **lock_wait;
-  auto connect = duration("connect timeout", flags.connect_timeout, file.connect_timeout);
+  auto connect = ResolveDuration(flags.connect_timeout, "--connect-timeout", file.connect_timeout,
+                                 path + ": connect_timeout", false);
   if (!connect.ok()) return connect.status();
   if (*connect) s.connect_timeout = **connect;
-  auto stmt = duration("statement_timeout", flags.statement_timeout, file.statement_timeout);
-  if (!stmt.ok()) return stmt.status();
-  s.statement_timeout = *stmt;
-  auto lock = duration("lock_timeout", flags.lock_timeout, file.lock_timeout);
+  auto statement = ResolveDuration(flags.statement_timeout, "--statement-timeout",
+                                   file.statement_timeout, path + ": statement_timeout", true);
+  if (!statement.ok()) return statement.status();
+  s.statement_timeout = *statement;
+  auto lock = ResolveDuration(flags.lock_timeout, "--db-lock-timeout", file.lock_timeout,
+                              path + ": lock_timeout", true);
   if (!lock.ok()) return lock.status();
   s.lock_timeout = *lock;
   return s;

@@ -36,8 +36,16 @@ struct ConfigFile {
   std::optional<std::string> lock_timeout;       // PostgreSQL lock_timeout for migrations
 };
 
-// Parses YAML text. kUsage on malformed YAML, unknown keys, wrong types, or
-// invalid table names, naming `path` and the line.
+// Parses YAML text; empty text (or only comments) gives the defaults. Every
+// error is kUsage and starts with "<path>:<line>: ": malformed YAML (the
+// parser's message), unknown keys at the top level or inside an environment
+// ("unknown key 'scrip_location' (known: ...); did you mean
+// 'script_location'?"), duplicate keys, a list or mapping or nothing where a
+// single value belongs, a table or schema name that is not an identifier
+// ([A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes), log_table equal to
+// version_table, an environment with both url and url_env, a url_env that is
+// not a variable name, and durations that ParseDuration rejects (or, for
+// statement_timeout and lock_timeout, above PostgreSQL's limit of 2^31-1 ms).
 Result<ConfigFile> ParseConfigFile(const std::string& path, const std::string& text);
 
 // What the command line said; unset means "not given".
@@ -61,22 +69,37 @@ struct Settings {
   std::string log_table;
   std::string environment;
   std::string url;               // "" means libpq defaults (PG* variables, ~/.pgpass)
-  std::string url_source;        // where the URL came from, for messages
+  // Where the URL came from, for messages: "--url", "DATABASE_URL",
+  // "schemagate.yaml environments.development.url",
+  // "STAGING_DATABASE_URL (environments.staging.url_env)" or
+  // "libpq defaults (PGHOST, PGDATABASE, ...)".
+  std::string url_source;
   Millis lock_wait_timeout{std::chrono::minutes(5)};
   Millis connect_timeout{std::chrono::seconds(30)};
   std::optional<Millis> statement_timeout;
   std::optional<Millis> lock_timeout;
 };
 
+// Looks up an environment variable; nullopt when it is not set.
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+// The real process environment (std::getenv).
 GetEnv ProcessEnvironment();
 
 // Reads the config file (flags.config_path, else ./schemagate.yaml if it
-// exists, else defaults; an explicit -c that does not exist is kUsage) and
-// applies environment variables (ENVIRONMENT, DATABASE_URL, the environment's
-// url_env) and flags. A relative script_location is taken relative to the
-// config file's directory. An `environment` that the file does not list is
-// accepted only when a URL comes from elsewhere (--url, DATABASE_URL).
+// exists, else defaults; an explicit -c that does not exist is kUsage) with
+// std::ifstream and applies environment variables and flags. Precedence,
+// highest first:
+//   environment: --env, ENVIRONMENT, the file's `environment`, "development"
+//   url:         --url, DATABASE_URL, the environment's url or the variable
+//                its url_env names, else "" (libpq defaults)
+//   durations:   the flag, the file, the defaults above
+// An empty environment variable counts as unset; an empty --url, --env, -c
+// or --script-location is kUsage. A url_env whose variable is unset or empty
+// is kUsage naming the variable to set. An environment that the file does
+// not list (when it lists any) is kUsage naming the known ones, unless the
+// URL comes from --url or DATABASE_URL. Duration errors name the flag or the
+// file and line. A relative script_location from the file is taken relative
+// to the file's directory; one from the flag, as given.
 Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv);
 
 }  // namespace schemagate

@@ -32,8 +32,8 @@ bool IsPasswordKey(std::string_view key) {
   return EqualsNoCase(key, "password") || EqualsNoCase(key, "sslpassword");
 }
 
-// A value that is itself a connection string (libpq expands such a dbname in
-// some APIs); it may carry a password of its own.
+// A dbname that is itself a connection string (libpq expands one in some
+// APIs); it may carry a password of its own.
 bool LooksLikeConnectionString(std::string_view value) {
   return value.find('=') != std::string_view::npos ||
          value.find("://") != std::string_view::npos;
@@ -269,7 +269,7 @@ std::string RedactUrl(std::string_view url) {
   for (const Param& p : target.params) {
     if (IsPasswordKey(p.key)) {
       if (p.end > p.begin) replacements.push_back({{p.begin, p.end}, std::string(kMask)});
-    } else if (LooksLikeConnectionString(p.value)) {
+    } else if (EqualsNoCase(p.key, "dbname") && LooksLikeConnectionString(p.value)) {
       std::string inner = RedactUrl(p.value);
       if (inner != p.value) replacements.push_back({{p.begin, p.end}, "'" + inner + "'"});
     }

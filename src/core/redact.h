@@ -13,7 +13,8 @@ namespace schemagate {
 // key=value form (password=secret, password='s e c', password='it\'s').
 // Errs towards hiding more: a password pasted into a URL without
 // percent-encoding its '@' or '/' is hidden whole, and a value that is itself
-// a connection string is redacted too. Everything else is kept as written.
+// a connection string (dbname='postgresql://...') is redacted too.
+// Everything else is kept as written.
 std::string RedactUrl(std::string_view url);
 
 // Replaces every occurrence of `secret` in `text` with "***" (no-op for an
@@ -22,7 +23,8 @@ std::string RedactSecret(std::string_view text, std::string_view secret);
 
 // The password inside a connection string as libpq would send it
 // (percent-decoded, unquoted, unescaped; the last one given wins), or ""
-// when there is none. Feed it to RedactSecret for libpq's messages.
+// when there is none (sslpassword and a password inside a nested dbname do
+// not count). Feed it to RedactSecret for libpq's messages.
 std::string PasswordOf(std::string_view url);
 
 // Where a connection string points, for "cannot connect to ..." messages:

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# schemagate: the migration runner and the operator in one image, with the
+# bundled OCR identity migrations at /migrations.
+
+FROM debian:12 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      build-essential cmake pkg-config \
+      libpqxx-dev libpq-dev libcpprest-dev libssl-dev libyaml-cpp-dev \
+      libboost-program-options-dev libspdlog-dev libfmt-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY src ./src
+COPY tests ./tests
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+    && cmake --build /build -j"$(nproc)" --target schemagate \
+    && strip /build/schemagate
+# /migrations holds versions/, the template and a schemagate.yaml whose
+# script_location is that directory itself.
+COPY migrations /out/migrations
+COPY schemagate.yaml /tmp/schemagate.yaml
+RUN sed 's|^script_location:.*|script_location: .|' /tmp/schemagate.yaml > /out/migrations/schemagate.yaml
+
+FROM debian:12-slim AS runtime
+# Only the shared libraries the binary links (tests/packaging checks this
+# list against ldd of the built binary).
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libpqxx-6.4 libpq5 libcpprest2.10 libssl3 libyaml-cpp0.7 \
+      libboost-program-options1.74.0 libspdlog1.10 libfmt9 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /build/schemagate /usr/local/bin/schemagate
+COPY --from=build /out/migrations /migrations
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="schemagate" \
+      org.opencontainers.image.description="PostgreSQL migrations with the Alembic workflow, and a Kubernetes operator" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://example.invalid/schemagate"
+# schemagate.yaml's script_location is relative to its own directory.
+WORKDIR /migrations
+USER 65532:65532
+ENTRYPOINT ["schemagate"]
+CMD ["--help"]

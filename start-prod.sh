@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Starts the prod environment; includes automatic migrations: the migrate
+# service runs 'schemagate upgrade head' and the app starts only after it
+# succeeded.
+set -euo pipefail
+cd "$(dirname "$0")"
+compose=(docker-compose -f docker-compose.prod.yml)
+"${compose[@]}" up -d
+"${compose[@]}" logs migrate
+"${compose[@]}" run --rm migrate current

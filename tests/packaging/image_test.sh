@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The runtime image installs every shared library the binary needs: each
+# library ldd resolves must come from a package of the Dockerfile's runtime
+# stage or one of their dependencies. No container engine runs here, so the
+# package list is checked against this machine's Debian 12.
+set -uo pipefail
+bin=${SCHEMAGATE_BIN:?}; src=${SCHEMAGATE_SOURCE_DIR:?}
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+runtime=$(awk '/^FROM .* AS runtime/{r=1} r && /apt-get install/{i=1} i{print} i && !/\\$/{exit}' "$src/Dockerfile" |
+  sed 's/\\$//' | tr -s ' ' '\n' | grep -E '^lib|^ca-certificates' | sort -u)
+check "the runtime stage lists its packages" test -n "$runtime"
+read -r -a runtime_packages <<<"$(echo "$runtime" | tr '\n' ' ')"
+
+# Every runtime package and everything it depends on.
+closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+  --no-enhances "${runtime_packages[@]}" 2>/dev/null | grep -v '^ ' | sed 's/:amd64$//' | sort -u)
+for essential in libc6 libgcc-s1 libstdc++6; do closure+=$'\n'$essential; done
+
+while read -r lib path; do
+  [ -z "$path" ] && continue
+  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
+  [ -z "$pkg" ] && pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
+  if [ -z "$pkg" ]; then
+    bad "$lib ($path) belongs to no package"
+  elif grep -qx "$pkg" <<<"$closure"; then
+    ok "$lib from $pkg"
+  else
+    bad "$lib comes from $pkg, which the runtime stage does not install"
+  fi
+done < <(ldd "$bin" | awk '/=>/ {print $1, $3}')
+
+check "runs as a numeric non-root user" grep -q '^USER [1-9][0-9]*:[0-9]\+$' "$src/Dockerfile"
+check "ENTRYPOINT is the binary (no shell needed)" grep -q '^ENTRYPOINT \["schemagate"\]' "$src/Dockerfile"
+check "OCI labels" grep -q 'org.opencontainers.image.title' "$src/Dockerfile"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
