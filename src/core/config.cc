@@ -120,7 +120,8 @@ Result<Millis> ParseDurationSetting(const std::string& setting, const std::strin
   if (postgres && d->count() > kMaxPostgresTimeoutMillis) {
     return Status::Usage(setting + ": " + FormatDuration(*d) +
                          " is more than PostgreSQL accepts (at most " +
-                         FormatDuration(Millis(kMaxPostgresTimeoutMillis)) + "; 0 turns it off)");
+                         FormatDuration(Millis(kMaxPostgresTimeoutMillis / 1000 * 1000)) +
+                         "; 0 turns it off)");
   }
   return *d;
 }
@@ -305,7 +306,7 @@ Result<ConfigFile> ParseConfigFile(const std::string& path, const std::string& t
     const std::vector<YAML::Node> documents = YAML::LoadAll(text);
     if (documents.size() > 1) {
       return Status::Usage(At(path, LineOf(documents[1])) +
-                           ": a second YAML document; schemagate.yaml holds one");
+                           ": a second YAML document (the config file holds exactly one)");
     }
     if (documents.empty() || documents[0].IsNull()) return config;  // empty: all defaults
     SG_RETURN_IF_ERROR(ParseTopLevel(path, documents[0], config));

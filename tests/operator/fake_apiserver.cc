@@ -44,6 +44,15 @@ const std::map<std::string, ResourceType>& Types() {
       {"events", {"", "v1", "Event", true, false}},
       {"namespaces", {"", "v1", "Namespace", false, true}},
       {"leases", {"coordination.k8s.io", "v1", "Lease", true, false}},
+      // What `kubectl apply -k manifests/` creates.
+      {"serviceaccounts", {"", "v1", "ServiceAccount", true, false}},
+      {"services", {"", "v1", "Service", true, true}},
+      {"deployments", {"apps", "v1", "Deployment", true, true}},
+      {"roles", {"rbac.authorization.k8s.io", "v1", "Role", true, false}},
+      {"rolebindings", {"rbac.authorization.k8s.io", "v1", "RoleBinding", true, false}},
+      {"clusterroles", {"rbac.authorization.k8s.io", "v1", "ClusterRole", false, false}},
+      {"clusterrolebindings", {"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", false, false}},
+      {"customresourcedefinitions", {"apiextensions.k8s.io", "v1", "CustomResourceDefinition", false, true}},
   };
   return kTypes;
 }
