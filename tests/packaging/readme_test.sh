@@ -36,7 +36,7 @@ while IFS= read -r line; do
   case "$line" in
     export\ DATABASE_URL=*) line="export DATABASE_URL=$url" ;;
   esac
-  if out=$(cd "$work/cli" && export PATH="$(dirname "$bin"):$PATH" DATABASE_URL="$url" &&
+  if out=$(cd "$work/cli" && PATH="$(dirname "$bin"):$PATH" && export PATH DATABASE_URL="$url" &&
            eval "$line" 2>&1); then
     ok "$line"
   else
@@ -59,7 +59,7 @@ pids+=($!)
 for _ in $(seq 50); do [ -s "$work/kubeconfig" ] && break; sleep 0.1; done
 while IFS= read -r line; do
   [ -z "$line" ] && continue
-  k=$(echo "$line" | sed 's/^kubectl apply /kubectl apply --validate=false /')
+  k=${line/#kubectl apply /kubectl apply --validate=false }
   if out=$(cd "$src" && HOME=$work KUBECONFIG=$work/kubeconfig eval "$k" 2>&1); then ok "$line"; else bad "$line: $out"; fi
 done <<<"$(block "## Quick start (kustomize / GitOps)"; block "## Quick start (Kubernetes operator)" | grep '^kubectl ')"
 echo "$pass passed, $fail failed"
