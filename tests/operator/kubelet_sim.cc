@@ -26,15 +26,16 @@ struct KubeletSimulator::Impl {
   Options options;
   std::unique_ptr<kube::Client> client;
   std::atomic<bool> stop{false};
-  std::thread watcher;
+  std::thread watcher, deployment_watcher;
   std::mutex mu;
   std::set<std::string> seen;  // job uids
   std::vector<std::thread> pods;
   std::atomic<int> started{0}, running{0}, max_running{0};
   std::mt19937 rng{7};
 
-  void Watch() {
-    const std::string path = kube::ResourcePath("batch", "v1", "jobs", "");
+  // Watches `resource` (jobs or deployments) and runs a pod for each new one.
+  void Watch(const std::string& group, const std::string& resource) {
+    const std::string path = kube::ResourcePath(group, "v1", resource, "");
     std::string rv;
     while (!stop.load()) {
       if (rv.empty()) {
@@ -67,7 +68,8 @@ struct KubeletSimulator::Impl {
   }
 
   void Consider(const Json& job) {
-    if (GetField(job, {"status", "conditions"}) != nullptr) return;  // finished
+    const bool is_job = GetString(job, {"kind"}) == "Job";
+    if (is_job && GetField(job, {"status", "conditions"}) != nullptr) return;  // finished
     const std::string uid = GetString(job, {"metadata", "uid"});
     std::lock_guard<std::mutex> l(mu);
     if (!seen.insert(uid).second) return;
@@ -114,6 +116,7 @@ struct KubeletSimulator::Impl {
   }
 
   void RunPod(Json job) {
+    const bool is_job = GetString(job, {"kind"}) == "Job";
     ++started;
     int now_running = ++running;
     int prev = max_running.load();
@@ -130,12 +133,14 @@ struct KubeletSimulator::Impl {
     pod["metadata"]["name"] = Json::string(pod_name);
     pod["metadata"]["namespace"] = Json::string(ns);
     Json labels = GetField(job, {"spec", "template", "metadata", "labels"}) ? *GetField(job, {"spec", "template", "metadata", "labels"}) : Json::object();
-    labels["job-name"] = Json::string(job_name);
-    labels["controller-uid"] = Json::string(GetString(job, {"metadata", "uid"}));
+    if (is_job) {
+      labels["job-name"] = Json::string(job_name);
+      labels["controller-uid"] = Json::string(GetString(job, {"metadata", "uid"}));
+    }
     pod["metadata"]["labels"] = labels;
     Json owner = Json::object();
-    owner["apiVersion"] = Json::string("batch/v1");
-    owner["kind"] = Json::string("Job");
+    owner["apiVersion"] = Json::string(is_job ? "batch/v1" : "apps/v1");
+    owner["kind"] = Json::string(is_job ? "Job" : "Deployment");
     owner["name"] = Json::string(job_name);
     owner["uid"] = Json::string(GetString(job, {"metadata", "uid"}));
     pod["metadata"]["ownerReferences"] = Json::array({owner});
@@ -193,6 +198,16 @@ struct KubeletSimulator::Impl {
       std::vector<Json> statuses;
       for (const Json& c : list->as_array()) {
         const std::string started_at = NowUtc();
+        if (GetString(c, {"image"}).find("schemagate") == std::string::npos) {
+          // Not our image (the app itself): it starts and keeps running.
+          Json st = Json::object();
+          st["name"] = Json::string(GetString(c, {"name"}));
+          st["state"]["running"]["startedAt"] = Json::string(started_at);
+          st["ready"] = Json::boolean(true);
+          st["restartCount"] = Json::number(0);
+          statuses.push_back(st);
+          continue;
+        }
         std::map<std::string, std::string> env;
         std::string error;
         int code;
@@ -236,7 +251,7 @@ struct KubeletSimulator::Impl {
       pod["status"][std::string(kind) == "initContainers" ? "initContainerStatuses" : "containerStatuses"] =
           Json::array(statuses);
     }
-    pod["status"]["phase"] = Json::string(failed ? "Failed" : "Succeeded");
+    pod["status"]["phase"] = Json::string(failed ? "Failed" : is_job ? "Succeeded" : "Running");
     if (options.verbose) {
       std::fprintf(stderr, "kubelet: pod %s/%s %s%s\n", ns.c_str(), pod_name.c_str(), failed ? "failed: " : "succeeded",
                    failure.c_str());
@@ -248,7 +263,7 @@ struct KubeletSimulator::Impl {
     }
 
     // The Job controller's part: record the outcome on the Job.
-    for (int attempt = 0; attempt < 10; ++attempt) {
+    for (int attempt = 0; is_job && attempt < 10; ++attempt) {
       kube::ApiResponse j = client->Get(kube::ResourcePath("batch", "v1", "jobs", ns, job_name));
       if (!j.ok()) break;
       Json cur = j.body;
@@ -273,12 +288,14 @@ KubeletSimulator::KubeletSimulator(Options options) : impl_(std::make_unique<Imp
   kube::ClusterConfig c;
   c.server = impl_->options.api_url;
   impl_->client = std::make_unique<kube::Client>(kube::MakeHttpTransport(c, std::chrono::seconds(60)));
-  impl_->watcher = std::thread([this] { impl_->Watch(); });
+  impl_->watcher = std::thread([this] { impl_->Watch("batch", "jobs"); });
+  impl_->deployment_watcher = std::thread([this] { impl_->Watch("apps", "deployments"); });
 }
 
 KubeletSimulator::~KubeletSimulator() {
   impl_->stop = true;
   impl_->watcher.join();
+  impl_->deployment_watcher.join();
   std::vector<std::thread> pods;
   {
     std::lock_guard<std::mutex> l(impl_->mu);

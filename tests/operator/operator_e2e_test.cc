@@ -266,6 +266,54 @@ TEST_F(OperatorTest, MigrationsFromConfigMapsForGitOpsWithoutAnImage) {
   EXPECT_EQ(PgServer::Shared().Query(url, "SELECT version_num FROM alembic_version"), "0003");
 }
 
+// The samples as shipped: the app Deployment's pods wait in their
+// `schemagate wait` init container until the Migration has run.
+TEST_F(OperatorTest, GatedAppPodsStartOnlyAfterTheMigrationFinished) {
+  std::string url = PgServer::Shared().CreateDatabase("gated");
+  StartKubelet(SourceDir() + "/migrations");
+  CreateSecret("ocr", "ocr-db-readonly", url);
+  RunOptions o;
+  o.env["HOME"] = tmp_->path();
+  o.env["KUBECONFIG"] = kubeconfig_;
+  RunResult app = RunProcess({"kubectl", "apply", "--validate=false", "-f", SourceDir() + "/manifests/samples/ocr-identity-app.yaml"}, o);
+  ASSERT_EQ(app.exit_code, 0) << app.err;
+  // The app pods are up and waiting before any migration ran.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto pods = [&] {
+    std::vector<Json> out;
+    for (const Json& p : api_->Objects("pods", "ocr")) {
+      if (kube::GetString(p, {"metadata", "labels", "app"}) == "ocr-identity") out.push_back(p);
+    }
+    return out;
+  };
+  ASSERT_EQ(pods().size(), 1u);
+  EXPECT_EQ(kube::GetField(pods()[0], {"status", "initContainerStatuses"}), nullptr) << "the gate opened too early";
+
+  std::string sample = ReadFile(SourceDir() + "/manifests/samples/ocr-identity-migration.yaml");
+  size_t at = sample.find("url: postgresql://");
+  sample.replace(at, sample.find('\n', at) - at, "url: " + url);
+  WriteFile(tmp_->path() + "/migration.yaml", sample);
+  operator_ = StartOperator();
+  ASSERT_EQ(RunProcess({"kubectl", "apply", "--validate=false", "-f", tmp_->path() + "/migration.yaml"}, o).exit_code, 0);
+  Json m = WaitFor("ocr", "ocr-identity", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  Json pod;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto p = pods();
+    if (!p.empty() && kube::GetString(p[0], {"status", "phase"}) == "Running") {
+      pod = p[0];
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(pod.is_null()) << "the app pod never started";
+  const Json& gate = pod["status"]["initContainerStatuses"][0];
+  EXPECT_EQ(kube::GetInt(gate, {"state", "terminated", "exitCode"}, -1), 0);
+  EXPECT_GE(kube::GetString(gate, {"state", "terminated", "finishedAt"}),
+            kube::GetString(m, {"status", "lastAppliedTime"}));
+  EXPECT_EQ(kube::GetString(pod["status"]["containerStatuses"][0], {"name"}), "app");
+}
+
 TEST_F(OperatorTest, AtRestOnlyWatchesRemainAndMetricsAndProbesAnswer) {
   std::string url = PgServer::Shared().CreateDatabase("oprest");
   StartKubelet(SourceDir() + "/migrations");
