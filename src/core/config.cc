@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -26,8 +27,8 @@ constexpr size_t kMaxIdentifierBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
 
 // In the order design.md §3 lists them; messages show this order.
 constexpr std::array<std::string_view, 10> kTopLevelKeys = {
-    "script_location",   "version_table",   "version_table_schema", "log_table",
-    "environment",       "environments",    "lock_wait_timeout",    "connect_timeout",
+    "script_location",   "version_table", "version_table_schema", "log_table",
+    "environment",       "environments",  "lock_wait_timeout",    "connect_timeout",
     "statement_timeout", "lock_timeout"};
 constexpr std::array<std::string_view, 2> kEnvironmentKeys = {"url", "url_env"};
 
@@ -50,7 +51,9 @@ std::string JoinKeys(const std::array<std::string_view, N>& keys) {
 
 // Levenshtein distance, ignoring case.
 size_t EditDistance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
@@ -118,16 +121,23 @@ Result<Millis> ParseDurationSetting(const std::string& setting, const std::strin
   auto d = ParseDuration(text);
   if (!d.ok()) return d.status().Prefixed(setting);
   if (postgres && d->count() > kMaxPostgresTimeoutMillis) {
-    return Status::Usage(setting + ": " + FormatDuration(*d) +
-                         " is more than PostgreSQL accepts (at most " +
-                         FormatDuration(Millis(kMaxPostgresTimeoutMillis / 1000 * 1000)) +
-                         "; 0 turns it off)");
+    return Status::Usage(
+        setting + ": " + FormatDuration(*d) + " is more than PostgreSQL accepts (at most " +
+        FormatDuration(Millis(kMaxPostgresTimeoutMillis / 1000 * 1000)) + "; 0 turns it off)");
   }
   return *d;
 }
 
 bool IsPostgresSetting(std::string_view key) {
   return key == "statement_timeout" || key == "lock_timeout";
+}
+
+bool IsDurationSetting(std::string_view key) {
+  return key == "lock_wait_timeout" || key == "connect_timeout" || IsPostgresSetting(key);
+}
+
+bool IsIdentifierSetting(std::string_view key) {
+  return key == "version_table" || key == "version_table_schema" || key == "log_table";
 }
 
 Result<EnvironmentConfig> ParseEnvironment(const std::string& path, const std::string& name,
@@ -206,9 +216,9 @@ Status ParseEnvironments(const std::string& path, const YAML::Node& key, const Y
 
 Status ParseTopLevel(const std::string& path, const YAML::Node& root, ConfigFile& config) {
   if (!root.IsMap()) {
-    return Status::Usage(At(path, LineOf(root)) +
-                         ": expected settings as 'key: value' lines (known keys: " +
-                         JoinKeys(kTopLevelKeys) + ")");
+    return Status::Usage(
+        At(path, LineOf(root)) +
+        ": expected settings as 'key: value' lines (known keys: " + JoinKeys(kTopLevelKeys) + ")");
   }
   std::map<std::string, int> lines;  // key -> line, to find duplicates
   for (const auto& entry : root) {
@@ -230,26 +240,33 @@ Status ParseTopLevel(const std::string& path, const YAML::Node& root, ConfigFile
     }
     auto text = StringValue(path, key_node, value, key);
     if (!text.ok()) return text.status();
+    if (IsIdentifierSetting(key) && !IsIdentifier(*text)) {
+      return Status::Usage(At(path, line) + ": " + key + " '" + *text +
+                           "' is not a valid identifier (letters, digits, _ and $, starting "
+                           "with a letter or _, at most 63 bytes)");
+    }
+    if (IsDurationSetting(key)) {
+      auto d = ParseDurationSetting(At(path, line) + ": " + key, *text, IsPostgresSetting(key));
+      if (!d.ok()) return d.status();
+    }
     if (key == "script_location") {
       config.script_location = *text;
     } else if (key == "environment") {
       config.environment = *text;
-    } else if (key == "version_table" || key == "version_table_schema" || key == "log_table") {
-      if (!IsIdentifier(*text)) {
-        return Status::Usage(At(path, line) + ": " + key + " '" + *text +
-                             "' is not a valid identifier (letters, digits, _ and $, starting "
-                             "with a letter or _, at most 63 bytes)");
-      }
-      (key == "version_table"          ? config.version_table
-       : key == "version_table_schema" ? config.version_table_schema
-                                       : config.log_table) = *text;
-    } else {  // the four durations
-      auto d = ParseDurationSetting(At(path, line) + ": " + key, *text, IsPostgresSetting(key));
-      if (!d.ok()) return d.status();
-      (key == "lock_wait_timeout" ? config.lock_wait_timeout
-       : key == "connect_timeout" ? config.connect_timeout
-       : key == "statement_timeout" ? config.statement_timeout
-                                    : config.lock_timeout) = *text;
+    } else if (key == "version_table") {
+      config.version_table = *text;
+    } else if (key == "version_table_schema") {
+      config.version_table_schema = *text;
+    } else if (key == "log_table") {
+      config.log_table = *text;
+    } else if (key == "lock_wait_timeout") {
+      config.lock_wait_timeout = *text;
+    } else if (key == "connect_timeout") {
+      config.connect_timeout = *text;
+    } else if (key == "statement_timeout") {
+      config.statement_timeout = *text;
+    } else if (key == "lock_timeout") {
+      config.lock_timeout = *text;
     }
   }
   if (config.log_table == config.version_table) {

@@ -37,6 +37,28 @@ int Utf8Sequence(std::string_view s, size_t i) {
   return length;
 }
 
+// JSON's two-character escape for `c`, or nullptr when it has none.
+const char* ShortEscape(unsigned char c) {
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view value) {
@@ -44,17 +66,7 @@ void AppendJsonString(std::string& out, std::string_view value) {
   size_t i = 0;
   while (i < value.size()) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
-    const char* escape = nullptr;
-    switch (c) {
-      case '"': escape = "\\\""; break;
-      case '\\': escape = "\\\\"; break;
-      case '\b': escape = "\\b"; break;
-      case '\f': escape = "\\f"; break;
-      case '\n': escape = "\\n"; break;
-      case '\r': escape = "\\r"; break;
-      case '\t': escape = "\\t"; break;
-      default: break;
-    }
+    const char* escape = ShortEscape(c);
     if (escape != nullptr) {
       out += escape;
       ++i;

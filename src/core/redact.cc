@@ -35,8 +35,7 @@ bool IsPasswordKey(std::string_view key) {
 // A dbname that is itself a connection string (libpq expands one in some
 // APIs); it may carry a password of its own.
 bool LooksLikeConnectionString(std::string_view value) {
-  return value.find('=') != std::string_view::npos ||
-         value.find("://") != std::string_view::npos;
+  return value.find('=') != std::string_view::npos || value.find("://") != std::string_view::npos;
 }
 
 int HexValue(char c) {
@@ -149,7 +148,8 @@ ParsedTarget ParseUrl(std::string_view s, size_t start) {
     std::string_view host;
     if (s[i] == '[') {
       const size_t close = s.find(']', i);
-      const size_t stop = close == std::string_view::npos || close > netloc_end ? netloc_end : close;
+      const size_t stop =
+          close == std::string_view::npos || close > netloc_end ? netloc_end : close;
       host = s.substr(i + 1, stop - i - 1);
       i = std::min(stop + 1, netloc_end);
     } else {

@@ -31,8 +31,8 @@ std::string PasswordOf(std::string_view url);
 // "db.example:6432/app", "localhost:5432/app" (no host given; the port
 // defaults to 5432), "h1:5432,h2:5433/app" (several hosts),
 // "[::1]:5432/app", or "unix socket /run/postgresql/.s.PGSQL.5432 db app"
-// (host=/path). The database part is left out when none is given. Never
-// contains the password or the user name.
+// (host=/path). The database part is left out when none is given, and so
+// is the user name. Never contains the password.
 std::string DescribeTarget(std::string_view url);
 
 }  // namespace schemagate

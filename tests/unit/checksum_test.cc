@@ -50,7 +50,8 @@ TEST(NormalizeForChecksum, StripsTheBomAndTurnsEveryLineEndingIntoLf) {
 TEST(Checksum, FileSavedOnWindowsKeepsItsChecksumButAnEditChangesIt) {
   const std::string unix_file = "CREATE TABLE users (id int);\nDROP TABLE users;\n";
   const std::string windows_file =
-      "\xEF\xBB\xBF" "CREATE TABLE users (id int);\r\nDROP TABLE users;\r\n";
+      "\xEF\xBB\xBF"
+      "CREATE TABLE users (id int);\r\nDROP TABLE users;\r\n";
   const std::string edited = "CREATE TABLE users (id bigint);\nDROP TABLE users;\n";
   const std::string checksum = Sha256Hex(NormalizeForChecksum(unix_file));
   EXPECT_EQ(Sha256Hex(NormalizeForChecksum(windows_file)), checksum);

@@ -94,9 +94,17 @@ TEST(FormatDuration, WritesTheShortestExactForm) {
 }
 
 TEST(FormatDuration, OutputParsesBackToTheSameValue) {
-  const std::vector<int64_t> values = {0,         1,          999,           1'000,      59'999,
-                                       61'000,    3'599'000,  3'600'001,     7'384'000,
-                                       INT64_MAX, INT64_MAX - (INT64_MAX % 1000)};
+  const std::vector<int64_t> values = {0,
+                                       1,
+                                       999,
+                                       1'000,
+                                       59'999,
+                                       61'000,
+                                       3'599'000,
+                                       3'600'001,
+                                       7'384'000,
+                                       INT64_MAX,
+                                       INT64_MAX - (INT64_MAX % 1000)};
   for (int64_t millis : values) {
     const std::string text = FormatDuration(Millis(millis));
     Result<Millis> back = ParseDuration(text);

@@ -75,19 +75,19 @@ TEST(AppendJsonString, EscapesQuotesBackslashesAndControlCharacters) {
 
 TEST(AppendJsonString, PassesWellFormedUtf8ThroughUnchanged) {
   const std::vector<std::string> cases = {
-      "caf\xC3\xA9",                 // e-acute, two bytes
-      "\xC2\x80",                    // U+0080, smallest two-byte
-      "\xDF\xBF",                    // U+07FF, largest two-byte
-      "\xE0\xA0\x80",                // U+0800, smallest three-byte
-      "\xE2\x82\xAC",                // the euro sign
-      "\xED\x9F\xBF",                // U+D7FF, just below the surrogates
-      "\xEE\x80\x80",                // U+E000, just above the surrogates
-      "\xEF\xBF\xBF",                // U+FFFF
-      "\xF0\x90\x80\x80",            // U+10000, smallest four-byte
-      "\xF0\x9F\x98\x80",            // U+1F600
-      "\xF4\x8F\xBF\xBF",            // U+10FFFF, the largest code point
-      "\xE6\x97\xA5\xE6\x9C\xAC",    // two CJK characters
-      "\xEF\xBF\xBD",                // U+FFFD itself
+      "caf\xC3\xA9",               // e-acute, two bytes
+      "\xC2\x80",                  // U+0080, smallest two-byte
+      "\xDF\xBF",                  // U+07FF, largest two-byte
+      "\xE0\xA0\x80",              // U+0800, smallest three-byte
+      "\xE2\x82\xAC",              // the euro sign
+      "\xED\x9F\xBF",              // U+D7FF, just below the surrogates
+      "\xEE\x80\x80",              // U+E000, just above the surrogates
+      "\xEF\xBF\xBF",              // U+FFFF
+      "\xF0\x90\x80\x80",          // U+10000, smallest four-byte
+      "\xF0\x9F\x98\x80",          // U+1F600
+      "\xF4\x8F\xBF\xBF",          // U+10FFFF, the largest code point
+      "\xE6\x97\xA5\xE6\x9C\xAC",  // two CJK characters
+      "\xEF\xBF\xBD",              // U+FFFD itself
   };
   for (const std::string& input : cases) {
     EXPECT_EQ(Quoted(input), "\"" + input + "\"") << input;
@@ -97,22 +97,22 @@ TEST(AppendJsonString, PassesWellFormedUtf8ThroughUnchanged) {
 TEST(AppendJsonString, ReplacesEachIllFormedSequenceWithOneReplacementCharacter) {
   const std::string& r = kReplacement;
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"\x80", r},                           // a lone continuation byte
-      {"a\xBF" "b", "a" + r + "b"},          // another one, between letters
-      {"\xFF", r},                           // never in UTF-8
-      {"\xF5\x80\x80\x80", r + r + r + r},   // a lead byte above U+10FFFF
-      {"\xC0\xAF", r + r},                   // overlong '/'
-      {"\xC1\xBF", r + r},                   // overlong
-      {"\xE0\x80\xAF", r + r + r},           // overlong three-byte
-      {"\xF0\x80\x80\xAF", r + r + r + r},   // overlong four-byte
-      {"\xED\xA0\x80", r + r + r},           // a surrogate (U+D800)
-      {"\xF4\x90\x80\x80", r + r + r + r},   // above U+10FFFF
-      {"\xC3", r},                           // cut short at the end
-      {"\xC3(", r + "("},                    // cut short by ASCII
-      {"\xE2\x82", r},                       // the euro sign without its last byte
-      {"\xE2\x82x", r + "x"},                // ... then ASCII
-      {"\xF0\x9F\x98", r},                   // U+1F600 without its last byte
-      {"\xF0\x9F\x98" "A", r + "A"},         // ... then ASCII
+      {"\x80", r},                                   // a lone continuation byte
+      {std::string("a\xBF") + "b", "a" + r + "b"},   // another one, between letters
+      {"\xFF", r},                                   // never in UTF-8
+      {"\xF5\x80\x80\x80", r + r + r + r},           // a lead byte above U+10FFFF
+      {"\xC0\xAF", r + r},                           // overlong '/'
+      {"\xC1\xBF", r + r},                           // overlong
+      {"\xE0\x80\xAF", r + r + r},                   // overlong three-byte
+      {"\xF0\x80\x80\xAF", r + r + r + r},           // overlong four-byte
+      {"\xED\xA0\x80", r + r + r},                   // a surrogate (U+D800)
+      {"\xF4\x90\x80\x80", r + r + r + r},           // above U+10FFFF
+      {"\xC3", r},                                   // cut short at the end
+      {"\xC3(", r + "("},                            // cut short by ASCII
+      {"\xE2\x82", r},                               // the euro sign without its last byte
+      {"\xE2\x82x", r + "x"},                        // ... then ASCII
+      {"\xF0\x9F\x98", r},                           // U+1F600 without its last byte
+      {std::string("\xF0\x9F\x98") + "A", r + "A"},  // ... then ASCII
       {"\xE2\x82\xE2\x82\xAC", r + "\xE2\x82\xAC"},  // a broken euro sign, then a good one
       {"bad\xFF\xC3(\xED\xA0\x80", "bad" + r + r + "(" + r + r + r},
   };
@@ -157,8 +157,7 @@ TEST(JsonWriter, WritesCompactDocuments) {
   const std::vector<Case> cases = {
       {"empty object", [](JsonWriter& w) { w.BeginObject().EndObject(); }, "{}"},
       {"empty array", [](JsonWriter& w) { w.BeginArray().EndArray(); }, "[]"},
-      {"one field", [](JsonWriter& w) { w.BeginObject().Field("a", 1).EndObject(); },
-       R"({"a":1})"},
+      {"one field", [](JsonWriter& w) { w.BeginObject().Field("a", 1).EndObject(); }, R"({"a":1})"},
       {"every value type",
        [](JsonWriter& w) {
          w.BeginObject()

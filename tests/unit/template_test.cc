@@ -56,8 +56,9 @@ TEST(RenderTemplate, DoesNotExpandPlaceholdersInsideSubstitutedValues) {
 
 TEST(RenderTemplate, RejectsUnknownAndMalformedPlaceholdersNamingTheLine) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"${nope}", "line 1: unknown placeholder ${nope} (known: down_revision, empty, message, "
-                  "revision)"},
+      {"${nope}",
+       "line 1: unknown placeholder ${nope} (known: down_revision, empty, message, "
+       "revision)"},
       {"a\nb\n-- ${revison}\n", "line 3: unknown placeholder ${revison}"},
       {"${Revision}", "line 1: unknown placeholder ${Revision}"},
       {"a\n${revision", "line 2: '${' must be followed by a name and '}'"},
