@@ -49,7 +49,8 @@ AdvisoryLock::~AdvisoryLock() {
 
 Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx::connection> conn,
                                                             const DatabaseOptions& options,
-                                                            const WaitCallback& on_wait) {
+                                                            const WaitCallback& on_wait,
+                                                            const NoLongerNeeded& no_longer_needed) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const auto deadline = start + options.lock_wait_timeout;
@@ -68,6 +69,9 @@ Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx
                      .exec_params1("SELECT pg_try_advisory_lock($1)", key)[0]
                      .as<bool>();
       if (got) return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
+      // The holder may have done our work: many replicas starting at once
+      // then finish as soon as the first one does, not one after another.
+      if (no_longer_needed && no_longer_needed()) return std::unique_ptr<AdvisoryLock>();
       auto now = Clock::now();
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
       if (now >= deadline) {
@@ -85,7 +89,7 @@ Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx
       auto sleep = std::min<Clock::duration>(delay + std::chrono::milliseconds(jitter(rng)),
                                              deadline - now);
       std::this_thread::sleep_for(sleep);
-      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+      delay = std::min(delay * 2, std::chrono::milliseconds(200));
     }
   } catch (const std::exception& e) {
     return StatusFromException(e, "taking the migration lock on " + lock_name, options);

@@ -21,11 +21,17 @@ class AdvisoryLock {
  public:
   using WaitCallback = std::function<void(const std::string& holder, std::chrono::milliseconds waited)>;
 
+  // Asked between attempts: true when the lock is no longer needed (another
+  // runner already did the work), which ends the wait without the lock.
+  using NoLongerNeeded = std::function<bool()>;
+
   // Takes the lock on `conn` (which it then owns), waiting up to
-  // options.lock_wait_timeout. kLockTimeout names the holder.
+  // options.lock_wait_timeout. kLockTimeout names the holder. Returns
+  // nullptr (and no error) when `no_longer_needed` said so.
   static Result<std::unique_ptr<AdvisoryLock>> Acquire(std::unique_ptr<pqxx::connection> conn,
                                                        const DatabaseOptions& options,
-                                                       const WaitCallback& on_wait);
+                                                       const WaitCallback& on_wait,
+                                                       const NoLongerNeeded& no_longer_needed = nullptr);
   ~AdvisoryLock();  // releases (closing the session releases it too)
   AdvisoryLock(const AdvisoryLock&) = delete;
   AdvisoryLock& operator=(const AdvisoryLock&) = delete;

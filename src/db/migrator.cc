@@ -238,14 +238,32 @@ struct Database::Impl {
 
   // Takes the lock, creates the tables or adopts an Alembic-managed
   // database, and re-reads the state under the lock.
+  // `done_without_lock(state)`, when given, is asked while waiting: true
+  // ends the wait with a null lock and `state` filled.
   Result<std::unique_ptr<db::AdvisoryLock>> LockAndPrepare(
       const MigrationSet& set,
       const std::function<void(const std::string&, std::chrono::milliseconds)>& on_wait,
-      bool allow_unknown_heads, DatabaseState* state, bool* adopted) {
+      bool allow_unknown_heads, DatabaseState* state, bool* adopted,
+      const std::function<bool(const DatabaseState&)>& done_without_lock = nullptr) {
     auto lock_conn = db::OpenConnection(conninfo, options);
     if (!lock_conn.ok()) return lock_conn.status();
-    auto lock = db::AdvisoryLock::Acquire(std::move(lock_conn.value()), options, on_wait);
+    db::AdvisoryLock::NoLongerNeeded no_longer_needed;
+    if (done_without_lock) {
+      no_longer_needed = [&]() {
+        try {
+          pqxx::read_transaction tx(*conn);
+          DatabaseState now = store.Read(tx);
+          if (!now.version_table_exists || !now.log_table_exists || !done_without_lock(now)) return false;
+          *state = std::move(now);
+          return true;
+        } catch (const std::exception&) {
+          return false;  // keep waiting; the lock path reports real errors
+        }
+      };
+    }
+    auto lock = db::AdvisoryLock::Acquire(std::move(lock_conn.value()), options, on_wait, no_longer_needed);
     if (!lock.ok()) return lock.status();
+    if (lock.value() == nullptr) return std::move(lock.value());
     try {
       {
         pqxx::read_transaction tx(*conn);
@@ -304,7 +322,13 @@ Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner
                                  const RunOptions& run) {
   RunOutcome outcome;
   DatabaseState state;
-  auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted);
+  // While another runner holds the lock, its work may make ours unnecessary.
+  auto nothing_left = [&](const DatabaseState& now) {
+    if (!CheckHeadsKnown(set.graph(), now.heads).ok()) return false;
+    auto plan = planner(now.heads);
+    return plan.ok() && plan->steps.empty();
+  };
+  auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted, nothing_left);
   if (!lock.ok()) return lock.status();
   SG_RETURN_IF_ERROR(set.CheckChecksums(state.heads, state.checksums));
   auto plan = planner(state.heads);
