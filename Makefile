@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo operator-demo manifests image clean
+.PHONY: all deps configure build test demo operator-demo manifests image bench clean
 
 all: build
 
@@ -31,6 +31,11 @@ manifests:
 # Needs a container engine (none runs on the build machines here).
 image:
 	docker build -t schemagate:$$(sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/schemagate/Chart.yaml) .
+
+# Side by side with Alembic, sqitch and psql; writes docs/benchmarks.md. Not part of make test.
+bench: build
+	bash scripts/install-bench-deps.sh
+	python3 bench/run.py $(BUILD_DIR)/schemagate
 
 clean:
 	rm -rf $(BUILD_DIR)
