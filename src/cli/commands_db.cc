@@ -18,10 +18,10 @@ struct Loaded {
   const MigrationSet* set;
 };
 
-Result<Loaded> Load(Context& ctx) {
+Result<Loaded> Load(Context& ctx, bool split = true) {
   auto s = ctx.settings();
   if (!s.ok()) return s.status();
-  auto set = ctx.migrations();
+  auto set = ctx.migrations(split);
   if (!set.ok()) return set.status();
   return Loaded{*s, *set};
 }
@@ -63,12 +63,18 @@ Status RenderOffline(Context& ctx, const Loaded& l, Direction direction, const s
 // run under the lock with a plan recomputed from the heads read there.
 Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direction) {
   // `direction` may turn into a downgrade below (upgrade --allow-downgrade).
-  auto loaded = Load(ctx);
-  if (!loaded.ok()) return loaded.status();
-  const Loaded& l = *loaded;
   const std::string target = vm.count("target") ? vm["target"].as<std::string>() : "head";
   const bool single = vm.count("single-transaction") > 0;
-  if (vm.count("sql")) return RenderOffline(ctx, l, direction, target, single);
+  if (vm.count("sql")) {
+    auto full = Load(ctx);
+    if (!full.ok()) return full.status();
+    return RenderOffline(ctx, *full, direction, target, single);
+  }
+  // Statements are split only when something will run: the no-op upgrade of
+  // every pod start reads headers and checksums, nothing more.
+  auto loaded = Load(ctx, false);
+  if (!loaded.ok()) return loaded.status();
+  const Loaded& l = *loaded;
   if (target.find(':') != std::string::npos) {
     return Status::Usage("a range like '" + target + "' is for --sql (offline) only; online runs start from the database's current revision");
   }
@@ -115,6 +121,9 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
   outcome.to_heads = state->heads;
   const bool ready = state->version_table_exists && state->log_table_exists;
   if (!plan->steps.empty() || !ready) {
+    // Every file must split and pass its checks before anything runs.
+    auto full = ctx.migrations(true);
+    if (!full.ok()) return full.status();
     RunOptions run;
     run.environment = l.settings->environment;
     run.single_transaction = single;
@@ -349,7 +358,7 @@ Status RunWait(Context& ctx, const po::variables_map& vm) {
   auto interval = ParseDuration(vm["interval"].as<std::string>());
   if (!interval.ok()) return interval.status().Prefixed("--interval");
   if (vm.count("migration")) return WaitForMigration(ctx, vm, *timeout, *interval);
-  auto loaded = Load(ctx);
+  auto loaded = Load(ctx, false);
   if (!loaded.ok()) return loaded.status();
   const RevisionGraph& g = loaded->set->graph();
   const std::string target = vm["target"].as<std::string>();

@@ -15,14 +15,15 @@ Result<const Settings*> Context::settings() {
   return &*settings_;
 }
 
-Result<const MigrationSet*> Context::migrations() {
+Result<const MigrationSet*> Context::migrations(bool split) {
   if (!set_) {
     auto s = settings();
     if (!s.ok()) return s.status();
-    auto set = MigrationSet::Load((*s)->script_location);
+    auto set = MigrationSet::Load((*s)->script_location, split);
     if (!set.ok()) return set.status();
     set_ = std::move(set.value());
   }
+  if (split) SG_RETURN_IF_ERROR(set_->SplitAll());
   return &*set_;
 }
 

@@ -36,8 +36,10 @@ class Context {
   Report& report() { return report_; }
 
   Result<const Settings*> settings();
-  // Loads <script_location>/versions and builds the graph (once).
-  Result<const MigrationSet*> migrations();
+  // Loads <script_location>/versions and builds the graph (once). With
+  // `split` false statements are not split yet — enough for the no-op pod
+  // start; a later call with `split` true finishes the job.
+  Result<const MigrationSet*> migrations(bool split = true);
   // Connects to the target database (once).
   Result<Database*> database();
   // The name this process shows in pg_stat_activity and records in the log:

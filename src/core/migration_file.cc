@@ -151,7 +151,33 @@ std::string InvalidRevisionIdReason(std::string_view id) {
   return "";
 }
 
-Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_view raw) {
+Status SplitSections(MigrationFile* file) {
+  if (file->split) return Status::Ok();
+  const std::string& path = file->revision.path;
+  for (Section& section : file->sections) {
+    auto statements = SplitStatements(section.body, section.body_line);
+    if (!statements.ok()) return statements.status().Prefixed(path);
+    for (const SqlStatement& st : *statements) {
+      std::string why = UnsupportedStatementReason(st);
+      if (!why.empty()) return Error(path, st.line, why);
+      if (section.transactional) {
+        why = NonTransactionalReason(st);
+        if (!why.empty()) {
+          return Error(path, st.line,
+                       why + " cannot run inside a transaction; move it to its own section marked '-- migrate:" +
+                           DirectionName(section.direction) + " transaction:false'");
+        }
+      }
+    }
+    section.statements = std::move(statements.value());
+    section.body.clear();
+    section.body.shrink_to_fit();
+  }
+  file->split = true;
+  return Status::Ok();
+}
+
+Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_view raw, bool split) {
   std::string content = NormalizeForChecksum(raw);
   MigrationFile file;
   file.revision.path = path;
@@ -239,24 +265,11 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
   }
 
   for (Pending& p : pending) {
-    std::string_view body(content.data() + p.start, p.end > p.start ? p.end - p.start : 0);
-    auto statements = SplitStatements(body, p.first_line);
-    if (!statements.ok()) return statements.status().Prefixed(path);
-    for (const SqlStatement& st : *statements) {
-      std::string why = UnsupportedStatementReason(st);
-      if (!why.empty()) return Error(path, st.line, why);
-      if (p.section.transactional) {
-        why = NonTransactionalReason(st);
-        if (!why.empty()) {
-          return Error(path, st.line,
-                       why + " cannot run inside a transaction; move it to its own section marked '-- migrate:" +
-                           DirectionName(p.section.direction) + " transaction:false'");
-        }
-      }
-    }
-    p.section.statements = std::move(statements.value());
+    p.section.body.assign(content.data() + p.start, p.end > p.start ? p.end - p.start : 0);
+    p.section.body_line = p.first_line;
     file.sections.push_back(std::move(p.section));
   }
+  if (split) SG_RETURN_IF_ERROR(SplitSections(&file));
 
   std::string_view body = body_start == std::string::npos
                               ? std::string_view()

@@ -44,7 +44,9 @@ struct Section {
   std::string env;            // "" = every environment
   bool env_negated = false;   // `env:!NAME`: every environment but NAME
   int line = 0;               // line of the `-- migrate:` marker
-  std::vector<SqlStatement> statements;
+  std::vector<SqlStatement> statements;  // filled by SplitSections
+  std::string body;           // the SQL text until SplitSections runs
+  int body_line = 0;          // line of the body's first character
 
   // True when this section runs in `environment`.
   bool AppliesTo(std::string_view environment) const;
@@ -53,7 +55,8 @@ struct Section {
 struct MigrationFile {
   Revision revision;
   std::vector<Section> sections;
-  std::string checksum;  // hex SHA-256 of the body (see ChecksumBody)
+  std::string checksum;  // hex SHA-256 of the sections (header excluded)
+  bool split = false;    // statements split and checked (SplitSections)
 
   // The sections of `direction` that run in `environment`, in file order.
   std::vector<const Section*> SectionsFor(Direction direction,
@@ -66,8 +69,14 @@ struct MigrationFile {
 std::string InvalidRevisionIdReason(std::string_view id);
 
 // Parses one file. `path` is used only in messages ("path:line: ...").
-// Every error is kValidation and names the file and line.
-Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_view content);
+// Every error is kValidation and names the file and line. With `split`
+// false only the header, the section markers and the checksum are read —
+// all the no-op `upgrade head` of a pod start needs; SplitSections does the
+// rest (statement splitting and the checks on each statement) later.
+Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_view content, bool split = true);
+
+// Splits and checks the sections' statements once; a no-op when done.
+Status SplitSections(MigrationFile* file);
 
 }  // namespace schemagate
 

@@ -10,7 +10,7 @@ namespace schemagate {
 
 namespace fs = std::filesystem;
 
-Result<std::vector<MigrationFile>> LoadMigrationFiles(const std::string& versions_dir) {
+Result<std::vector<MigrationFile>> LoadMigrationFiles(const std::string& versions_dir, bool split) {
   std::error_code ec;
   if (!fs::is_directory(versions_dir, ec)) {
     return Status::Usage("migrations directory '" + versions_dir +
@@ -51,17 +51,26 @@ Result<std::vector<MigrationFile>> LoadMigrationFiles(const std::string& version
     if (!in) return Status::Validation(shown + ": cannot open for reading");
     std::ostringstream text;
     text << in.rdbuf();
-    auto file = ParseMigrationFile(shown, text.str());
+    auto file = ParseMigrationFile(shown, text.str(), split);
     if (!file.ok()) return file.status();
     files.push_back(std::move(file.value()));
   }
   return files;
 }
 
-Result<MigrationSet> MigrationSet::Load(const std::string& script_location) {
-  auto files = LoadMigrationFiles((fs::path(script_location) / "versions").string());
+Result<MigrationSet> MigrationSet::Load(const std::string& script_location, bool split) {
+  auto files = LoadMigrationFiles((fs::path(script_location) / "versions").string(), split);
   if (!files.ok()) return files.status();
-  return FromFiles(std::move(files.value()));
+  auto set = FromFiles(std::move(files.value()));
+  if (set.ok()) set->split_ = split;
+  return set;
+}
+
+Status MigrationSet::SplitAll() {
+  if (split_) return Status::Ok();
+  for (MigrationFile& f : files_) SG_RETURN_IF_ERROR(SplitSections(&f));
+  split_ = true;
+  return Status::Ok();
 }
 
 Result<MigrationSet> MigrationSet::FromFiles(std::vector<MigrationFile> files) {
@@ -73,6 +82,7 @@ Result<MigrationSet> MigrationSet::FromFiles(std::vector<MigrationFile> files) {
   if (!graph.ok()) return graph.status();
   set.graph_ = std::move(graph.value());
   set.files_ = std::move(files);
+  set.split_ = std::all_of(set.files_.begin(), set.files_.end(), [](const MigrationFile& f) { return f.split; });
   for (size_t i = 0; i < set.files_.size(); ++i) set.index_[set.files_[i].revision.id] = i;
   return set;
 }

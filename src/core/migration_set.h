@@ -16,12 +16,16 @@ namespace schemagate {
 // parses it. A symlink that resolves outside the directory, an unreadable
 // file or a parse error fails with kValidation naming the file. A missing
 // directory is kUsage (a configuration problem).
-Result<std::vector<MigrationFile>> LoadMigrationFiles(const std::string& versions_dir);
+Result<std::vector<MigrationFile>> LoadMigrationFiles(const std::string& versions_dir, bool split = true);
 
 class MigrationSet {
  public:
-  // Loads `<script_location>/versions` and builds the graph.
-  static Result<MigrationSet> Load(const std::string& script_location);
+  // Loads `<script_location>/versions` and builds the graph. With `split`
+  // false statements are split later, by SplitAll (see ParseMigrationFile).
+  static Result<MigrationSet> Load(const std::string& script_location, bool split = true);
+  // Splits and checks every file's statements (once).
+  Status SplitAll();
+  bool split() const { return split_; }
   static Result<MigrationSet> FromFiles(std::vector<MigrationFile> files);
 
   const RevisionGraph& graph() const { return graph_; }
@@ -39,6 +43,7 @@ class MigrationSet {
   std::vector<MigrationFile> files_;
   std::map<std::string, size_t, std::less<>> index_;
   RevisionGraph graph_;
+  bool split_ = true;
 };
 
 }  // namespace schemagate
