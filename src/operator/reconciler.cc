@@ -117,7 +117,19 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const size_t slash = key.find('/');
   const std::string ns = key.substr(0, slash), name = key.substr(slash + 1);
   auto m = migrations_.Get(ns, name);
-  if (!m) return {false, {}, "success"};  // deleted: its Jobs go with it (ownerReferences)
+  if (!m) {
+    std::lock_guard<std::mutex> l(written_mu_);
+    written_.erase(key);
+    return {false, {}, "success"};  // deleted: its Jobs go with it (ownerReferences)
+  }
+  {
+    std::lock_guard<std::mutex> l(written_mu_);
+    auto w = written_.find(key);
+    if (w != written_.end()) {
+      if (w->second.replaced_rv == GetString(*m, {"metadata", "resourceVersion"})) m = w->second.object;
+      else written_.erase(w);  // the cache caught up (or someone else wrote)
+    }
+  }
   if (GetField(*m, {"metadata", "deletionTimestamp"}) != nullptr) return {false, {}, "success"};
   Json status = GetField(*m, {"status"}) ? *GetField(*m, {"status"}) : Json::object();
   if (!status.is_object()) status = Json::object();
@@ -136,6 +148,10 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
     return {true, std::chrono::milliseconds(200), "conflict"};
   }
   if (!r.ok()) return {true, std::chrono::seconds(2), "error"};
+  {
+    std::lock_guard<std::mutex> l(written_mu_);
+    written_[key] = {GetString(*m, {"metadata", "resourceVersion"}), r.body};
+  }
   return result;
 }
 
@@ -220,18 +236,23 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
 
   const std::string outcome = JobOutcome(*job);
   if (outcome.empty()) {
+    // Running. The status written when the run started still holds; only a
+    // Job found without it (e.g. after a restart) is recorded here.
     if (!status.has_field("activeRun")) {
       Json run = Json::object();
       run["jobName"] = Json::string(job_name);
       run["startTime"] = Json::string(GetString(*job, {"metadata", "creationTimestamp"}));
       status["activeRun"] = run;
+      set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running");
+      set("Ready", "False", reason::kRunning, "migration run in progress");
     }
-    set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running");
-    set("Ready", "False", reason::kRunning, "migration run in progress");
     return {false, {}, "success"};
   }
 
   const bool first_look = GetString(status, {"activeRun", "jobName"}) == job_name;
+  // Already recorded: later passes (our own status write comes back through
+  // the watch) must not even read the pod again.
+  if (!first_look && done_for_gen) return {false, {}, "success"};
   double seconds = 0;
   if (first_look) {
     int64_t started = SecondsUntil(GetString(status, {"activeRun", "startTime"}));
@@ -264,7 +285,9 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     if (!target.empty()) status["targetRevision"] = Json::string(target);
     status["pendingRevisions"] = Json::number(0);
     const Json* applied = GetField(init.report, {"applied"});
-    if (applied && applied->is_array() && applied->size() > 0) {
+    // Recorded when the run is first seen finished, so later passes over
+    // the same Job change nothing (and write nothing).
+    if (first_look && applied && applied->is_array() && applied->size() > 0) {
       const Json& last = applied->as_array().at(applied->size() - 1);
       if (last.is_string()) status["lastAppliedRevision"] = Json::string(last.as_string());
       status["lastAppliedTime"] = Json::string(now);

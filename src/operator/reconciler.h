@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -51,6 +52,15 @@ class Reconciler {
   ReconcilerOptions options_;
   RunObserver observer_;
   std::mutex create_mu_;  // the run-slot check and the Job create are one step
+  // The last status we wrote per key, and the resourceVersion it replaced:
+  // while the cache still shows that version, our write is the newer truth
+  // (the watch has not delivered it yet), so we neither redo it nor 409.
+  struct Written {
+    std::string replaced_rv;
+    Json object;
+  };
+  std::mutex written_mu_;
+  std::map<std::string, Written> written_;
 };
 
 }  // namespace schemagate::op

@@ -412,6 +412,13 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
     if (parts.size() == 1 && parts[0] == "apis") return reply(200, GroupList());
     if (parts.size() == 2 && parts[0] == "api") return reply(200, ResourceList("", parts[1]));
     if (parts.size() == 3 && parts[0] == "apis") return reply(200, ResourceList(parts[1], parts[2]));
+    if (req.relative_uri().path() == "/_stats") {  // request counts, for benchmarks
+      Json stats = Json::object();
+      std::lock_guard<std::mutex> l(mu);
+      for (const auto& [k, v] : counts) stats[k] = Json::number(v);
+      reply(200, stats);
+      return;
+    }
     if (req.relative_uri().path() == "/version") {
       Json v = Json::object();
       v["major"] = Json::string("1");
@@ -425,8 +432,13 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
   }
   const bool watch = query.count("watch") && (query["watch"] == "1" || query["watch"] == "true");
   {
+    // Counted per verb, and per client: requests with a bearer token come
+    // from the operator (its kubeconfig has one; the simulator's has none).
+    auto auth = req.headers().find("Authorization");
+    const std::string client = auth != req.headers().end() ? "token" : "anonymous";
     std::lock_guard<std::mutex> l(mu);
     ++counts[watch ? "WATCH" : method];
+    ++counts[client + " " + (watch ? "WATCH" : method)];
   }
   if (watch) {
     ServeWatch(req, route.resource, route.ns, query);

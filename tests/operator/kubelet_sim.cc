@@ -262,6 +262,7 @@ struct KubeletSimulator::Impl {
       if (fresh.ok()) pod["metadata"]["resourceVersion"] = fresh.body["metadata"]["resourceVersion"];
     }
 
+    --running;  // the pod is done before its Job says so, as on a real node
     // The Job controller's part: record the outcome on the Job.
     for (int attempt = 0; is_job && attempt < 10; ++attempt) {
       kube::ApiResponse j = client->Get(kube::ResourcePath("batch", "v1", "jobs", ns, job_name));
@@ -279,7 +280,6 @@ struct KubeletSimulator::Impl {
       if (!failed) cur["status"]["completionTime"] = Json::string(NowUtc());
       if (client->Replace(kube::ResourcePath("batch", "v1", "jobs", ns, job_name) + "/status", cur).ok()) break;
     }
-    --running;
   }
 };
 
