@@ -169,6 +169,15 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
     std::string owner = GetString(j, {"metadata", "labels", "schemagate.io/migration"});
     if (!owner.empty()) queue.Add(GetString(j, {"metadata", "namespace"}) + "/" + owner);
   });
+  // The reconciler reads a Job's metadata and status only.
+  jobs.set_transform([](const Json& job) {
+    Json slim = Json::object();
+    for (const char* field : {"apiVersion", "kind", "metadata", "status"}) {
+      if (job.has_field(field)) slim[field] = job.at(field);
+    }
+    if (slim.has_field("metadata")) kube::EraseField(slim["metadata"], "managedFields");
+    return slim;
+  });
   std::atomic<bool> stop_all{false};
   std::thread mt([&] { migrations.Run(stop_all); });
   std::thread jt([&] { jobs.Run(stop_all); });

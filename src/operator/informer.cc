@@ -20,7 +20,7 @@ bool Informer::ListAll() {
   if (!r.ok()) return false;
   std::map<std::string, Json> fresh;
   if (const Json* items = kube::GetField(r.body, {"items"}); items && items->is_array()) {
-    for (const Json& item : items->as_array()) fresh[KeyOf(item)] = item;
+    for (const Json& item : items->as_array()) fresh[KeyOf(item)] = transform_ ? transform_(item) : item;
   }
   std::vector<Json> changed;
   {
@@ -78,7 +78,7 @@ void Informer::Run(const std::atomic<bool>& stop) {
           {
             std::lock_guard<std::mutex> l(mu_);
             if (e.type == "DELETED") cache_.erase(KeyOf(e.object));
-            else cache_[KeyOf(e.object)] = e.object;
+            else cache_[KeyOf(e.object)] = transform_ ? transform_(e.object) : e.object;
             if (!new_rv.empty()) resource_version_ = new_rv;
           }
           on_change_(e.object);

@@ -25,6 +25,10 @@ class Informer {
   Informer(kube::Client& client, std::string collection_path, std::string label_selector,
            std::function<void(const Json&)> on_change);
 
+  // Objects are passed through `transform` before they are cached, to keep
+  // only what the controller reads (a Job's pod template is most of its size).
+  void set_transform(std::function<Json(const Json&)> transform) { transform_ = std::move(transform); }
+
   // Runs until `stop`; call on a thread of its own.
   void Run(const std::atomic<bool>& stop);
   bool synced() const { return synced_.load(); }
@@ -40,6 +44,7 @@ class Informer {
   std::string path_;
   std::string selector_;
   std::function<void(const Json&)> on_change_;
+  std::function<Json(const Json&)> transform_;
   mutable std::mutex mu_;
   std::map<std::string, Json> cache_;  // ns/name
   std::string resource_version_;
