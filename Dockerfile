@@ -23,10 +23,10 @@ RUN sed 's|^script_location:.*|script_location: .|' /tmp/schemagate.yaml > /out/
 
 FROM debian:12-slim AS runtime
 # Only the shared libraries the binary links (tests/packaging checks this
-# list against ldd of the built binary).
+# list against ldd of the built binary). libpqxx, yaml-cpp and
+# Boost.Program_options are linked in statically.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpqxx-6.4 libpq5 libcpprest2.10 libssl3 libyaml-cpp0.7 \
-      libboost-program-options1.74.0 libspdlog1.10 libfmt9 ca-certificates \
+      libpq5 libcpprest2.10 libssl3 libspdlog1.10 libfmt9 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/schemagate /usr/local/bin/schemagate
 COPY --from=build /out/migrations /migrations

@@ -6,6 +6,7 @@ measurement repeated; the report gives the median, the spread (min-max) and
 ratios to each peer, because these machines are shared and noisy. Writes
 docs/benchmarks.md and docs/apply-time.svg.
 """
+import glob
 import os
 import platform
 import resource
@@ -25,6 +26,16 @@ SIZES = [20, 50] if QUICK else [200, 1000]
 ALEMBIC = ["/usr/bin/python3", "-m", "alembic"]
 
 
+def real_psql():
+    """The psql binary itself: /usr/bin/psql on Debian is a Perl wrapper
+    (pg_wrapper) whose own start-up would inflate the floor."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), key=lambda p: int(p.split("/")[4]))
+    return found[-1] if found else shutil.which("psql")
+
+
+PSQL = real_psql()
+
+
 def run(cmd, cwd=None, env=None, check=True):
     """Runs cmd; returns (seconds, peak RSS in KiB)."""
     e = dict(os.environ)
@@ -39,6 +50,15 @@ def run(cmd, cwd=None, env=None, check=True):
     if check and p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {err[-2000:]}")
     return elapsed, usage.ru_maxrss
+
+
+def cpu(cmd, cwd=None):
+    """Runs cmd; returns (CPU seconds, user + system, peak RSS in KiB)."""
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 class Postgres:
@@ -112,7 +132,7 @@ def main():
         results["startup"] = [
             measure("schemagate --version", lambda: run([BIN, "--version"])),
             measure("alembic --version", lambda: run(ALEMBIC + ["--version"])),
-            measure("psql --version", lambda: run(["psql", "--version"])),
+            measure("psql --version", lambda: run([PSQL, "--version"])),
         ] + ([measure("sqitch --version", lambda: run(["sqitch", "--version"]))] if have_sqitch else [])
 
         # 1. Pod start: the no-op upgrade at head.
@@ -126,7 +146,7 @@ def main():
                 env={"BENCH_URL": aurl})
             rows = [
                 measure("psql select version_num (floor)",
-                        lambda: run(["psql", "-X", "-d", url, "-c", "select version_num from alembic_version"])),
+                        lambda: run([PSQL, "-X", "-d", url, "-c", "select version_num from alembic_version"])),
                 measure("schemagate upgrade head", lambda: run([BIN, "upgrade", "head", "--url", url, "-q"], cwd=sg(n))),
                 measure("alembic upgrade head", lambda: run(ALEMBIC + ["-c", os.path.join(trees[n], "alembic.ini"),
                                                                        "upgrade", "head"], cwd=trees[n],
@@ -148,12 +168,12 @@ def main():
             f = pg
             rows = [
                 measure("psql, one transaction per migration (floor)",
-                        lambda u: run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", u, "-f",
+                        lambda u: run([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", u, "-f",
                                        os.path.join(t, "psql-per-migration.sql")]), reps, f),
                 measure("schemagate, one transaction per migration",
                         lambda u: run([BIN, "upgrade", "head", "-q", "--url", u], cwd=sg(n)), reps, f),
                 measure("psql -1, one transaction (floor)",
-                        lambda u: run(["psql", "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", u, "-f",
+                        lambda u: run([PSQL, "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", u, "-f",
                                        os.path.join(t, "psql-single.sql")]), reps, f),
                 measure("schemagate --single-transaction",
                         lambda u: run([BIN, "upgrade", "head", "-q", "--single-transaction", "--url", u],
@@ -187,7 +207,15 @@ def main():
             if any(codes) or once != "t":
                 raise RuntimeError(f"race: exit codes {codes}, exactly once: {once}")
             return elapsed, 0
-        results["race"] = [one, measure("32 runners at once, until all exited 0", race, 3, pg)]
+        def psql_crowd(url):
+            t0 = time.perf_counter()
+            procs = [subprocess.Popen([PSQL, "-X", "-d", url, "-c", "select 1"], stdout=subprocess.DEVNULL)
+                     for _ in range(32)]
+            if any(p.wait() for p in procs):
+                raise RuntimeError("psql crowd failed")
+            return time.perf_counter() - t0, 0
+        results["race"] = [one, measure("32 runners at once, until all exited 0", race, 3, pg),
+                           measure("for scale: 32 psql 'select 1' at once", psql_crowd, 3, pg)]
 
         # 4. Offline SQL.
         n = max(SIZES)
@@ -198,10 +226,18 @@ def main():
                                                                          "upgrade", "head", "--sql"], cwd=trees[n],
                                                               env={"BENCH_URL": "postgresql://x@localhost/x"}), 3),
         ]
+        # 7. Parsing and planning: CPU time of `heads`, which reads, parses,
+        # checksums and plans every file; the 5-file run is the process floor.
+        n = max(SIZES)
+        print(f"parse and plan, {n} files (CPU time)")
+        results["parse"] = [
+            measure("heads, 5 files (process start, config)", lambda: cpu([BIN, "heads"], cwd=sg(5)), 20),
+            measure(f"heads, {n} files", lambda: cpu([BIN, "heads"], cwd=sg(n)), 20),
+        ]
         versions = {
             "schemagate": subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.strip(),
             "alembic": subprocess.run(ALEMBIC + ["--version"], capture_output=True, text=True).stdout.strip(),
-            "psql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip(),
+            "psql": subprocess.run([PSQL, "--version"], capture_output=True, text=True).stdout.strip(),
             "sqitch": subprocess.run(["sqitch", "--version"], capture_output=True, text=True).stdout.strip()
             if have_sqitch else "not installed",
         }
@@ -267,7 +303,8 @@ def report(res, versions):
              f"- Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
              "- Versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()),
              f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
-             "Reproduce: `make bench` (or `BENCH_QUICK=1 make bench` for a short run).", ""]
+             "Reproduce: `make bench` (or `BENCH_QUICK=1 make bench` for a short run).", "",
+             f"The psql floor is the psql binary itself ({PSQL}), not Debian's Perl wrapper /usr/bin/psql.", ""]
     for n, rows in res["podstart"].items():
         lines += [f"## Pod start: no-op `upgrade head` at head, {n} migrations", "", table(rows, "psql"), "",
                   f"schemagate takes {ratio(rows, 'psql', 'schemagate'):.2f}x the psql floor's time; "
@@ -277,14 +314,24 @@ def report(res, versions):
                   f"Per migration: schemagate {ratio(rows, 'psql, one', 'schemagate, one'):.2f}x psql; "
                   f"one transaction: schemagate {ratio(rows, 'psql -1', 'schemagate --single'):.2f}x psql -1; "
                   f"Alembic {ratio(rows, 'schemagate, one', 'alembic, one transaction per'):.2f}x schemagate.", ""]
-    one, race = res["race"]
+    one, race = res["race"][:2]
     lines += ["## 32 replicas racing on an empty database", "", table(res["race"]), "",
               f"All 32 done in {race['median'] / one['median']:.2f}x one runner's time; every migration applied "
               "exactly once (checked in schemagate_log).", ""]
     lines += ["## Offline `upgrade head --sql`", "", table(res["offline"]), ""]
     lines += ["## Start-up: `--version`", "", table(res["startup"]), ""]
+    few, many = res["parse"]
+    lines += ["## Parsing and planning (CPU time, not wall time)", "", table(res["parse"]), "",
+              f"Reading, parsing, checksumming and planning the extra files costs "
+              f"{(many['median'] - few['median']) * 1000:.1f} ms of CPU.", ""]
     lines += ["![apply time](apply-time.svg)", ""]
-    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
+    # The operator section comes from bench/operator_bench.py; keep it.
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    if os.path.exists(path):
+        old = open(path).read()
+        if "\n## Operator" in old:
+            lines += [old[old.index("\n## Operator") + 1:].rstrip("\n"), ""]
+    with open(path, "w") as f:
         f.write("\n".join(lines))
     with open(os.path.join(ROOT, "docs", "apply-time.svg"), "w") as f:
         f.write(svg(res["apply"]))

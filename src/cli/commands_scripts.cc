@@ -349,7 +349,7 @@ Result<std::vector<std::string>> HistoryRange(Context& ctx, const RevisionGraph&
 }
 
 Status RunHistory(Context& ctx, const po::variables_map& vm) {
-  auto set = ctx.migrations();
+  auto set = ctx.migrations(/*split=*/false);
   if (!set.ok()) return set.status();
   const RevisionGraph& g = (*set)->graph();
   Heads current;
@@ -392,7 +392,7 @@ Status RunHistory(Context& ctx, const po::variables_map& vm) {
 
 Status PrintRevisions(Context& ctx, const std::vector<std::string>& ids, bool verbose,
                       const std::string& json_key) {
-  auto set = ctx.migrations();
+  auto set = ctx.migrations(/*split=*/false);
   const RevisionGraph& g = (*set)->graph();
   if (ctx.out().json()) {
     JsonWriter w;
@@ -412,13 +412,13 @@ Status PrintRevisions(Context& ctx, const std::vector<std::string>& ids, bool ve
 }
 
 Status RunHeads(Context& ctx, const po::variables_map& vm) {
-  auto set = ctx.migrations();
+  auto set = ctx.migrations(/*split=*/false);
   if (!set.ok()) return set.status();
   return PrintRevisions(ctx, (*set)->graph().Heads(), vm.count("verbose") > 0, "heads");
 }
 
 Status RunBranches(Context& ctx, const po::variables_map& vm) {
-  auto set = ctx.migrations();
+  auto set = ctx.migrations(/*split=*/false);
   if (!set.ok()) return set.status();
   const RevisionGraph& g = (*set)->graph();
   auto points = g.BranchPoints();

@@ -15,6 +15,10 @@ std::string Sha256Hex(std::string_view data);
 // normalisation). A file saved on Windows keeps its checksum.
 std::string NormalizeForChecksum(std::string_view text);
 
+// The same, without a copy when `text` is already normal (the usual case):
+// returns `text` itself, or a view of `*storage` holding the normalised copy.
+std::string_view NormalizedForChecksum(std::string_view text, std::string* storage);
+
 }  // namespace schemagate
 
 #endif  // SCHEMAGATE_CORE_CHECKSUM_H_

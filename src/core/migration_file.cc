@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 
 #include "core/checksum.h"
 
@@ -178,11 +177,12 @@ Status SplitSections(MigrationFile* file) {
 }
 
 Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_view raw, bool split) {
-  std::string content = NormalizeForChecksum(raw);
+  std::string normalized;
+  const std::string_view content = NormalizedForChecksum(raw, &normalized);
   MigrationFile file;
   file.revision.path = path;
 
-  std::set<std::string, std::less<>> seen_keys;
+  unsigned seen_keys = 0;  // bit i: kHeaderKeys[i] given
   size_t pos = 0;
   int line_no = 0;
   bool in_header = true;
@@ -202,6 +202,15 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
     std::string_view line(content.data() + pos, (eol == std::string::npos ? content.size() : eol) - pos);
     ++line_no;
 
+    // Past the header only markers matter, and a marker is a comment: skip
+    // SQL lines without trimming them (most of a file, on every pod start).
+    if (!in_header) {
+      size_t first = line.find_first_not_of(" \t\f\v");
+      if (first == std::string_view::npos || line[first] != '-') {
+        pos = next;
+        continue;
+      }
+    }
     std::string_view rest;
     if (IsMarker(line, &rest)) {
       Section section;
@@ -213,16 +222,18 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
     } else if (in_header) {
       std::string_view key, value;
       if (ParseHeaderLine(line, &key, &value)) {
-        bool known = std::find(std::begin(kHeaderKeys), std::end(kHeaderKeys), key) != std::end(kHeaderKeys);
-        if (!known) {
+        const auto* known = std::find(std::begin(kHeaderKeys), std::end(kHeaderKeys), key);
+        if (known == std::end(kHeaderKeys)) {
           return Error(path, line_no,
                        "unknown header key '" + std::string(key) +
                            "' (known: revision, down_revision, branch_labels, depends_on, "
                            "create_date, message)");
         }
-        if (!seen_keys.insert(std::string(key)).second) {
+        const unsigned bit = 1u << (known - std::begin(kHeaderKeys));
+        if (seen_keys & bit) {
           return Error(path, line_no, "header key '" + std::string(key) + "' given twice");
         }
+        seen_keys |= bit;
         Revision& r = file.revision;
         if (key == "revision") {
           r.id = std::string(value);
@@ -256,7 +267,7 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
   }
 
   if (file.revision.id.empty()) {
-    return Error(path, 1, seen_keys.count("revision") ? "the '-- revision:' header is empty"
+    return Error(path, 1, (seen_keys & 1u) ? "the '-- revision:' header is empty"
                                                       : "missing '-- revision: <id>' header");
   }
   for (const std::string& label : file.revision.branch_labels) {
@@ -273,7 +284,7 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
 
   std::string_view body = body_start == std::string::npos
                               ? std::string_view()
-                              : std::string_view(content).substr(body_start);
+                              : content.substr(body_start);
   file.checksum = Sha256Hex(body);
   return file;
 }

@@ -245,14 +245,11 @@ struct Database::Impl {
       const std::function<void(const std::string&, std::chrono::milliseconds)>& on_wait,
       bool allow_unknown_heads, DatabaseState* state, bool* adopted,
       const std::function<bool(const DatabaseState&)>& done_without_lock = nullptr) {
-    auto lock_conn = db::OpenConnection(conninfo, options);
-    if (!lock_conn.ok()) return lock_conn.status();
     db::AdvisoryLock::NoLongerNeeded no_longer_needed;
     if (done_without_lock) {
       no_longer_needed = [&]() {
         try {
-          pqxx::read_transaction tx(*conn);
-          DatabaseState now = store.Read(tx);
+          DatabaseState now = store.ReadOnce(*conn);
           if (!now.version_table_exists || !now.log_table_exists || !done_without_lock(now)) return false;
           *state = std::move(now);
           return true;
@@ -261,6 +258,11 @@ struct Database::Impl {
         }
       };
     }
+    // A pod start at head ends here: one snapshot read on the connection we
+    // have, no lock and no second connection (a second backend to fork).
+    if (no_longer_needed && no_longer_needed()) return std::unique_ptr<db::AdvisoryLock>();
+    auto lock_conn = db::OpenConnection(conninfo, options);
+    if (!lock_conn.ok()) return lock_conn.status();
     auto lock = db::AdvisoryLock::Acquire(std::move(lock_conn.value()), options, on_wait, no_longer_needed);
     if (!lock.ok()) return lock.status();
     if (lock.value() == nullptr) return std::move(lock.value());
@@ -310,8 +312,7 @@ std::string Database::target() const {
 
 Result<DatabaseState> Database::ReadState() {
   try {
-    pqxx::read_transaction tx(*impl_->conn);
-    return impl_->store.Read(tx);
+    return impl_->store.ReadOnce(*impl_->conn);
   } catch (const std::exception& e) {
     return impl_->Fail(e, "reading " + impl_->options.version_table_schema + "." +
                               impl_->options.version_table);

@@ -16,23 +16,47 @@ DatabaseState VersionStore::Read(pqxx::transaction_base& tx) const {
   state.log_table_exists = exists[1].as<bool>();
   if (!state.version_table_exists) return state;
 
+  ReadRows(tx.exec(StateQuery(state.log_table_exists)), &state);
+  return state;
+}
+
+DatabaseState VersionStore::ReadOnce(pqxx::connection& conn) const {
+  try {
+    pqxx::nontransaction tx(conn);
+    DatabaseState state;
+    ReadRows(tx.exec(StateQuery(true)), &state);
+    state.version_table_exists = state.log_table_exists = true;
+    return state;
+  } catch (const pqxx::undefined_table&) {
+    // A first run, or an Alembic-managed database without our log.
+  }
+  pqxx::read_transaction tx(conn);
+  return Read(tx);
+}
+
+// Table names are identifiers quoted once in the constructor; values are
+// never spliced in.
+std::string VersionStore::StateQuery(bool with_log) const {
   std::string sql = "SELECT 'v', version_num, NULL FROM " + version_table_;
-  if (state.log_table_exists) {
+  if (with_log) {
     sql += " UNION ALL SELECT 'c', revision, checksum FROM (SELECT DISTINCT ON (revision) revision, "
            "checksum FROM " +
            log_table_ +
            " WHERE status = 'succeeded' AND revision IS NOT NULL AND operation IN ('upgrade', "
            "'adopt', 'stamp') ORDER BY revision, id DESC) AS c";
   }
-  for (const auto& row : tx.exec(sql)) {
+  return sql;
+}
+
+void VersionStore::ReadRows(const pqxx::result& rows, DatabaseState* state) {
+  for (const auto& row : rows) {
     if (row[0].as<std::string>() == "v") {
-      state.heads.push_back(row[1].as<std::string>());
+      state->heads.push_back(row[1].as<std::string>());
     } else {
-      state.checksums[row[1].as<std::string>()] = row[2].is_null() ? "" : row[2].as<std::string>();
+      state->checksums[row[1].as<std::string>()] = row[2].is_null() ? "" : row[2].as<std::string>();
     }
   }
-  std::sort(state.heads.begin(), state.heads.end());
-  return state;
+  std::sort(state->heads.begin(), state->heads.end());
 }
 
 bool VersionStore::Ensure(pqxx::transaction_base& tx, const DatabaseState& state,

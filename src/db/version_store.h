@@ -38,6 +38,11 @@ class VersionStore {
   // two round trips (one when the tables do not exist yet).
   DatabaseState Read(pqxx::transaction_base& tx) const;
 
+  // The same, outside any transaction, in one round trip when both tables
+  // exist (every pod start after the first): a single statement sees one
+  // snapshot. Falls back to Read in a read-only transaction when they don't.
+  DatabaseState ReadOnce(pqxx::connection& conn) const;
+
   // Creates what is missing (schema, version table, log table); when the
   // version table existed without the log, records `adopt_revisions` as
   // adopted. Returns true when it adopted.
@@ -62,6 +67,9 @@ class VersionStore {
   const std::string& version_table() const { return version_table_; }
 
  private:
+  std::string StateQuery(bool with_log) const;
+  static void ReadRows(const pqxx::result& rows, DatabaseState* state);
+
   DatabaseOptions options_;
   std::string version_table_;  // quoted, qualified
   std::string log_table_;

@@ -239,6 +239,29 @@ TEST_F(RunnerTest, SixteenConcurrentRunnersApplyEachMigrationOnce) {
             "5");
 }
 
+// Waiters block on the server for the lock; a waiting statement holds a
+// snapshot that the holder's CREATE INDEX CONCURRENTLY must wait out. The
+// short lock_timeout slices keep that wait bounded: no run stalls or times out.
+TEST_F(RunnerTest, WaitersDoNotStallTheHoldersConcurrentIndexBuild) {
+  std::vector<std::unique_ptr<Child>> children;
+  for (int i = 0; i < 12; ++i) {
+    RunOptions opts;
+    opts.cwd = SourceDir();
+    opts.env = {{"DATABASE_URL", url_}, {"POD_NAME", "pod-" + std::to_string(i)}, {"ENVIRONMENT", "production"}};
+    children.push_back(std::make_unique<Child>(
+        std::vector<std::string>{SchemagateBinary(), "upgrade", "head", "--log-format", "text",
+                                 "--lock-timeout", "60s"},
+        opts));
+  }
+  for (auto& c : children) {
+    RunResult r = c->Wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  EXPECT_EQ(Q("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_users_email'::regclass"), "t");
+  EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE operation = 'upgrade' AND status = 'succeeded'"), "5");
+}
+
 TEST_F(RunnerTest, OfflineSqlRunsCleanInPsqlAndReachesTheSameSchema) {
   RunResult sql = Sg({"upgrade", "head", "--sql"});
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
