@@ -1,6 +1,8 @@
 #include "db/advisory_lock.h"
 
 #include <algorithm>
+#include <random>
+#include <thread>
 
 #include "core/duration.h"
 
@@ -61,24 +63,27 @@ Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx
                                   "':' || $1 || '.' || $2, 0)",
                                   options.version_table_schema, options.version_table)[0]
                       .as<int64_t>();
-    if (pqxx::nontransaction(*conn).exec_params1("SELECT pg_try_advisory_lock($1)", key)[0].as<bool>()) {
-      return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
-    }
-    // Wait on the server in short slices (lock_timeout; this session is ours
-    // alone): the server hands the lock over the moment its holder lets go,
-    // with no polling delay. A slice must stay short because a waiting
-    // statement holds a snapshot, and the holder's CREATE INDEX CONCURRENTLY
-    // waits for every older snapshot to end. Between slices: the deadline,
-    // progress reports, and once a second whether the holder's work left
-    // anything for us (many replicas starting at once then finish together).
-    constexpr auto kSlice = std::chrono::milliseconds(250);
-    auto next_check = start;
+    // Polled, never a blocking pg_advisory_lock: a waiting statement holds a
+    // snapshot, and the holder's CREATE INDEX CONCURRENTLY waits for every
+    // older snapshot to end while the holder keeps the lock until it does.
+    // The poll interval starts short and stays short (the hand-over delay
+    // adds to every replica's start), with jitter so waiters spread out.
+    std::mt19937 rng(std::random_device{}());
+    auto delay = std::chrono::milliseconds(10);
+    auto next_check = start + std::chrono::milliseconds(200);
     while (true) {
+      bool got = pqxx::nontransaction(*conn)
+                     .exec_params1("SELECT pg_try_advisory_lock($1)", key)[0]
+                     .as<bool>();
+      if (got) return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
       auto now = Clock::now();
+      // The holder may have done our work: many replicas starting at once
+      // then finish as soon as the first one does, not one after another.
+      // Reading the state costs more than a try-lock, so not on every poll.
       if (no_longer_needed && now >= next_check) {
         if (no_longer_needed()) return std::unique_ptr<AdvisoryLock>();
         now = Clock::now();
-        next_check = now + std::chrono::seconds(1);
+        next_check = now + std::chrono::milliseconds(250);
       }
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
       if (now >= deadline) {
@@ -92,17 +97,11 @@ Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx
         on_wait(DescribeHolder(*conn, key), waited);
         next_report = now + std::chrono::seconds(10);
       }
-      auto slice = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::min<Clock::duration>(kSlice, deadline - now));
-      try {
-        pqxx::nontransaction tx(*conn);
-        tx.exec_params("SELECT set_config('lock_timeout', $1, false)",
-                       std::to_string(std::max<int64_t>(1, slice.count())) + "ms");
-        tx.exec_params("SELECT pg_advisory_lock($1)", key);
-        return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
-      } catch (const pqxx::sql_error& e) {
-        if (e.sqlstate() != "55P03") throw;  // lock_not_available: the slice ran out
-      }
+      std::uniform_int_distribution<int> jitter(0, static_cast<int>(delay.count()));
+      auto sleep = std::min<Clock::duration>(delay + std::chrono::milliseconds(jitter(rng)),
+                                             deadline - now);
+      std::this_thread::sleep_for(sleep);
+      delay = std::min(delay * 2, std::chrono::milliseconds(50));
     }
   } catch (const std::exception& e) {
     return StatusFromException(e, "taking the migration lock on " + lock_name, options);

@@ -239,9 +239,9 @@ TEST_F(RunnerTest, SixteenConcurrentRunnersApplyEachMigrationOnce) {
             "5");
 }
 
-// Waiters block on the server for the lock; a waiting statement holds a
-// snapshot that the holder's CREATE INDEX CONCURRENTLY must wait out. The
-// short lock_timeout slices keep that wait bounded: no run stalls or times out.
+// A waiter blocked in pg_advisory_lock would hold a snapshot that the
+// holder's CREATE INDEX CONCURRENTLY waits out, while the holder keeps the
+// lock until the index is built: a deadlock. Polled waits never block.
 TEST_F(RunnerTest, WaitersDoNotStallTheHoldersConcurrentIndexBuild) {
   std::vector<std::unique_ptr<Child>> children;
   for (int i = 0; i < 12; ++i) {
