@@ -89,24 +89,38 @@ class Postgres:
 
 
 def measure(name, fn, reps=REPS, pg=None):
-    """fn() -> (seconds, rss); with pg, fn(url) gets a new empty database,
-    created before and dropped after the timed part, so the cluster stays
-    small and one run's writes do not slow the next."""
-    times, rss = [], []
-    for _ in range(reps):
-        if pg:
-            url = pg.fresh()
-            t, m = fn(url)
-            pg.drop(url)
-        else:
-            t, m = fn()
-        times.append(t)
-        rss.append(m)
-    r = {"name": name, "median": statistics.median(times), "min": min(times), "max": max(times),
-         "rss": max(rss)}
-    print(f"  {name:<48} median {r['median'] * 1000:9.1f} ms  [{r['min'] * 1000:.1f}-{r['max'] * 1000:.1f}]"
-          f"  rss {r['rss'] / 1024:.1f} MiB", flush=True)
-    return r
+    """A measurement to take: fn() -> (seconds, rss); with pg, fn(url) gets a
+    new empty database, created before and dropped after the timed part, so
+    the cluster stays small and one run's writes do not slow the next."""
+    return {"name": name, "fn": fn, "reps": reps, "pg": pg}
+
+
+def interleaved(specs):
+    """Takes the measurements round-robin (tool A, B, C, then A, B, C again):
+    on a shared, noisy machine a slow minute then hits every tool alike, and
+    the ratios stay honest."""
+    times = [[] for _ in specs]
+    rss = [[] for _ in specs]
+    for rep in range(max(s["reps"] for s in specs)):
+        for i, spec in enumerate(specs):
+            if rep >= spec["reps"]:
+                continue
+            if spec["pg"]:
+                url = spec["pg"].fresh()
+                t, m = spec["fn"](url)
+                spec["pg"].drop(url)
+            else:
+                t, m = spec["fn"]()
+            times[i].append(t)
+            rss[i].append(m)
+    out = []
+    for i, spec in enumerate(specs):
+        r = {"name": spec["name"], "median": statistics.median(times[i]), "min": min(times[i]),
+             "max": max(times[i]), "rss": max(rss[i])}
+        print(f"  {r['name']:<48} median {r['median'] * 1000:9.1f} ms  [{r['min'] * 1000:.1f}-{r['max'] * 1000:.1f}]"
+              f"  rss {r['rss'] / 1024:.1f} MiB", flush=True)
+        out.append(r)
+    return out
 
 
 def sqitch_target(url):
@@ -129,11 +143,11 @@ def main():
 
         # 6. Start-up.
         print("start-up (--version)")
-        results["startup"] = [
+        results["startup"] = interleaved([
             measure("schemagate --version", lambda: run([BIN, "--version"])),
             measure("alembic --version", lambda: run(ALEMBIC + ["--version"])),
             measure("psql --version", lambda: run([PSQL, "--version"])),
-        ] + ([measure("sqitch --version", lambda: run(["sqitch", "--version"]))] if have_sqitch else [])
+        ] + ([measure("sqitch --version", lambda: run(["sqitch", "--version"]))] if have_sqitch else []))
 
         # 1. Pod start: the no-op upgrade at head.
         results["podstart"] = {}
@@ -157,7 +171,7 @@ def main():
                 run(["sqitch", "deploy", sqitch_target(surl)], cwd=os.path.join(trees[n], "sqitch"))
                 rows.append(measure("sqitch deploy", lambda: run(["sqitch", "deploy", sqitch_target(surl)],
                                                                  cwd=os.path.join(trees[n], "sqitch")), reps=3))
-            results["podstart"][n] = rows
+            results["podstart"][n] = interleaved(rows)
 
         # 2. Apply from empty.
         results["apply"] = {}
@@ -189,7 +203,7 @@ def main():
                 rows.append(measure("sqitch deploy (a transaction per change)",
                                     lambda u: run(["sqitch", "deploy", sqitch_target(u)],
                                                   cwd=os.path.join(t, "sqitch")), 1, f))
-            results["apply"][n] = rows
+            results["apply"][n] = interleaved(rows)
 
         # 3. Replicas racing on an empty database.
         n = SIZES[0]
@@ -214,26 +228,26 @@ def main():
             if any(p.wait() for p in procs):
                 raise RuntimeError("psql crowd failed")
             return time.perf_counter() - t0, 0
-        results["race"] = [one, measure("32 runners at once, until all exited 0", race, 3, pg),
-                           measure("for scale: 32 psql 'select 1' at once", psql_crowd, 3, pg)]
+        results["race"] = interleaved([one, measure("32 runners at once, until all exited 0", race, 3, pg),
+                                       measure("for scale: 32 psql 'select 1' at once", psql_crowd, 3, pg)])
 
         # 4. Offline SQL.
         n = max(SIZES)
         print(f"offline SQL, {n} migrations")
-        results["offline"] = [
+        results["offline"] = interleaved([
             measure("schemagate upgrade head --sql", lambda: run([BIN, "upgrade", "head", "--sql"], cwd=sg(n))),
             measure("alembic upgrade head --sql", lambda: run(ALEMBIC + ["-c", os.path.join(trees[n], "alembic.ini"),
                                                                          "upgrade", "head", "--sql"], cwd=trees[n],
                                                               env={"BENCH_URL": "postgresql://x@localhost/x"}), 3),
-        ]
+        ])
         # 7. Parsing and planning: CPU time of `heads`, which reads, parses,
         # checksums and plans every file; the 5-file run is the process floor.
         n = max(SIZES)
         print(f"parse and plan, {n} files (CPU time)")
-        results["parse"] = [
+        results["parse"] = interleaved([
             measure("heads, 5 files (process start, config)", lambda: cpu([BIN, "heads"], cwd=sg(5)), 20),
             measure(f"heads, {n} files", lambda: cpu([BIN, "heads"], cwd=sg(n)), 20),
-        ]
+        ])
         versions = {
             "schemagate": subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.strip(),
             "alembic": subprocess.run(ALEMBIC + ["--version"], capture_output=True, text=True).stdout.strip(),
