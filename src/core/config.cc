@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -277,6 +278,41 @@ Status ParseTopLevel(const std::string& path, const YAML::Node& root, ConfigFile
   return Status::Ok();
 }
 
+// Where each document's root node starts. YAML::LoadAll is not used: for a
+// stray ',' outside any collection yaml-cpp 0.7 returns an empty document
+// without consuming the ',', and LoadAll then asks for documents forever.
+class DocumentRoots : public YAML::EventHandler {
+ public:
+  const std::vector<YAML::Mark>& marks() const { return marks_; }
+
+  void OnDocumentStart(const YAML::Mark&) override { at_root_ = true; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (at_root_) marks_.push_back(mark);
+    at_root_ = false;
+  }
+  bool at_root_ = false;
+  std::vector<YAML::Mark> marks_;
+};
+
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -320,13 +356,26 @@ Result<ConfigFile> ParseConfigFile(const std::string& path, const std::string& t
   ConfigFile config;
   config.path = path;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1) {
-      return Status::Usage(At(path, LineOf(documents[1])) +
+    // Three documents at most: two say the file is wrong, a third at the
+    // second's place says the parser is stuck on a stray token.
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentRoots roots;
+    while (roots.marks().size() < 3 && parser.HandleNextDocument(roots)) {
+    }
+    if (roots.marks().size() > 1) {
+      const YAML::Mark& second = roots.marks()[1];
+      if (roots.marks().size() == 3 && roots.marks()[2].pos == second.pos &&
+          static_cast<size_t>(second.pos) < text.size()) {
+        return Status::Usage(At(path, second.line + 1) + ": not valid YAML: unexpected '" +
+                             text.substr(second.pos, 1) + "'");
+      }
+      return Status::Usage(At(path, second.line + 1) +
                            ": a second YAML document (the config file holds exactly one)");
     }
-    if (documents.empty() || documents[0].IsNull()) return config;  // empty: all defaults
-    SG_RETURN_IF_ERROR(ParseTopLevel(path, documents[0], config));
+    const YAML::Node document = YAML::Load(text);
+    if (document.IsNull()) return config;  // empty: all defaults
+    SG_RETURN_IF_ERROR(ParseTopLevel(path, document, config));
   } catch (const YAML::Exception& e) {
     const std::string where = e.mark.is_null() ? path : At(path, e.mark.line + 1);
     return Status::Usage(where + ": not valid YAML: " + e.msg);

@@ -1,8 +1,55 @@
 #include "core/encoding.h"
 
 #include <cctype>
+#include <cstdint>
 
 namespace schemagate {
+
+// How many bytes at s[i] form one well-formed UTF-8 character (Unicode
+// Table 3-7), or, as a negative number, how many bytes form the longest
+// prefix of one that is cut short or broken: the "maximal subpart" that
+// becomes a single U+FFFD (Unicode §3.9, the WHATWG decoder does the same).
+// Overlong forms, surrogates and code points above U+10FFFF never start a
+// well-formed sequence, so their first byte alone is replaced.
+int Utf8Sequence(std::string_view s, size_t i) {
+  const unsigned char lead = static_cast<unsigned char>(s[i]);
+  if (lead < 0x80) return 1;
+  int length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // no overlong forms
+    if (lead == 0xED) high = 0x9F;  // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // no overlong forms
+    if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return -1;  // a continuation byte, C0, C1 or F5..FF
+  }
+  for (int k = 1; k < length; ++k) {
+    if (i + k >= s.size()) return -k;
+    const unsigned char c = static_cast<unsigned char>(s[i + k]);
+    if (k == 1 ? (c < low || c > high) : (c < 0x80 || c > 0xBF)) return -k;
+  }
+  return length;
+}
+
+size_t FirstInvalidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const int n = Utf8Sequence(s, i);
+    if (n < 0) return i;
+    i += static_cast<size_t>(n);
+  }
+  return std::string_view::npos;
+}
+
 namespace {
 constexpr const char* kBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 }  // namespace
@@ -24,7 +71,9 @@ std::string PercentEncode(std::string_view s) {
 
 std::string Base64Encode(std::string_view in) {
   std::string out;
-  int val = 0, bits = -6;
+  // Unsigned: only the low bits are read, and older ones may shift out.
+  uint32_t val = 0;
+  int bits = -6;
   for (unsigned char c : in) {
     val = (val << 8) + c;
     bits += 8;
@@ -41,12 +90,14 @@ std::string Base64Encode(std::string_view in) {
 std::optional<std::string> Base64Decode(std::string_view in) {
   const std::string_view alphabet(kBase64);
   std::string out;
-  int val = 0, bits = -8;
+  // Unsigned: only the low bits are read, and older ones may shift out.
+  uint32_t val = 0;
+  int bits = -8;
   for (char c : in) {
     if (c == '=' || std::isspace(static_cast<unsigned char>(c))) continue;
     size_t pos = alphabet.find(c);
     if (pos == std::string_view::npos) return std::nullopt;
-    val = (val << 6) | static_cast<int>(pos);
+    val = (val << 6) | static_cast<uint32_t>(pos);
     bits += 6;
     if (bits >= 0) {
       out += static_cast<char>((val >> bits) & 0xFF);

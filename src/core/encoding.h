@@ -1,5 +1,6 @@
-// Small encodings shared across modules: URL percent-encoding, base64
-// (Secrets and kubeconfig data), and UTC timestamps as Kubernetes writes them.
+// Small encodings shared across modules: URL percent-encoding, UTF-8
+// validation, base64 (Secrets and kubeconfig data), and UTC timestamps as
+// Kubernetes writes them.
 #ifndef SCHEMAGATE_CORE_ENCODING_H_
 #define SCHEMAGATE_CORE_ENCODING_H_
 
@@ -12,6 +13,14 @@ namespace schemagate {
 
 // RFC 3986 unreserved characters stay; everything else becomes %XX.
 std::string PercentEncode(std::string_view s);
+
+// How many bytes at s[i] form one well-formed UTF-8 character, or, negated,
+// the length of the broken prefix of one (the "maximal subpart", Unicode
+// §3.9) that a decoder replaces with a single U+FFFD.
+int Utf8Sequence(std::string_view s, size_t i);
+// Offset of the first byte that does not start well-formed UTF-8; npos when
+// all of `s` is UTF-8.
+size_t FirstInvalidUtf8(std::string_view s);
 
 std::string Base64Encode(std::string_view in);
 // Skips whitespace and padding; nullopt on any other non-alphabet character.

@@ -2,40 +2,10 @@
 
 #include <cstdio>
 
+#include "core/encoding.h"
+
 namespace schemagate {
 namespace {
-
-// How many bytes at s[i] form one well-formed UTF-8 character (Unicode
-// Table 3-7), or, as a negative number, how many bytes form the longest
-// prefix of one that is cut short or broken: the "maximal subpart" that
-// becomes a single U+FFFD (Unicode §3.9, the WHATWG decoder does the same).
-// Overlong forms, surrogates and code points above U+10FFFF never start a
-// well-formed sequence, so their first byte alone is replaced.
-int Utf8Sequence(std::string_view s, size_t i) {
-  const unsigned char lead = static_cast<unsigned char>(s[i]);
-  if (lead < 0x80) return 1;
-  int length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // no overlong forms
-    if (lead == 0xED) high = 0x9F;  // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;   // no overlong forms
-    if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
-  } else {
-    return -1;  // a continuation byte, C0, C1 or F5..FF
-  }
-  for (int k = 1; k < length; ++k) {
-    if (i + k >= s.size()) return -k;
-    const unsigned char c = static_cast<unsigned char>(s[i + k]);
-    if (k == 1 ? (c < low || c > high) : (c < 0x80 || c > 0xBF)) return -k;
-  }
-  return length;
-}
 
 // JSON's two-character escape for `c`, or nullptr when it has none.
 const char* ShortEscape(unsigned char c) {

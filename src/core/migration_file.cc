@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "core/checksum.h"
+#include "core/encoding.h"
 
 namespace schemagate {
 namespace {
@@ -179,6 +181,16 @@ Status SplitSections(MigrationFile* file) {
 Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_view raw, bool split) {
   std::string normalized;
   const std::string_view content = NormalizedForChecksum(raw, &normalized);
+  if (size_t bad = FirstInvalidUtf8(content); bad != std::string_view::npos) {
+    const size_t line_start = content.rfind('\n', bad == 0 ? 0 : bad - 1);
+    const size_t column = bad - (line_start == std::string_view::npos || bad == 0 ? 0 : line_start + 1) + 1;
+    const int line = 1 + static_cast<int>(std::count(content.begin(), content.begin() + bad, '\n'));
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(content[bad]));
+    return Error(path, line,
+                 "byte " + std::string(byte) + " at column " + std::to_string(column) +
+                     " is not valid UTF-8; save the file as UTF-8 (PostgreSQL would reject or misread it)");
+  }
   MigrationFile file;
   file.revision.path = path;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 
 namespace schemagate {
 namespace {
@@ -152,7 +153,12 @@ Result<Heads> ResolveTarget(const RevisionGraph& g, const Heads& current, std::s
   size_t sign = spec.find_first_of("+-");
   if (sign != std::string::npos && AllDigits(spec.substr(sign + 1))) {
     const bool up = spec[sign] == '+';
-    const int steps = std::stoi(spec.substr(sign + 1));
+    // Saturating: a walk ends at a head or below base long before INT_MAX
+    // steps, so any larger count fails the same way (std::stoi would throw).
+    int steps = 0;
+    for (char c : spec.substr(sign + 1)) {
+      steps = steps > (INT_MAX - 9) / 10 ? INT_MAX : steps * 10 + (c - '0');
+    }
     std::string from;
     if (sign == 0) {
       if (current.size() > 1) {

@@ -22,6 +22,25 @@ std::string Shorten(const std::string& s, size_t max) {
   return s.size() <= max ? s : s.substr(0, max) + "...";
 }
 
+// What the first run after an interruption reports. It stops once, so the
+// partial state is seen by a person; the log row is now `failed`, and the
+// next run retries the revision from its start, as after any failure.
+Status InterruptedError(const MigrationSet& set, const db::InterruptedRun& run) {
+  const MigrationFile* file = set.Find(run.revision);
+  const std::string where = file ? " (" + file->revision.path + ")" : "";
+  const std::string by = run.client.empty() ? "" : " by " + run.client;
+  return Status::Runtime(
+      "revision " + run.revision + where + " was interrupted in an earlier " + run.operation + " run" + by +
+      " started " + run.started_at + ": " + std::to_string(run.statements_applied) + " of " +
+      std::to_string(run.statements_total) +
+      " statements had run, and its transaction:false statements stay applied. It is now recorded as "
+      "failed (schemagate_log id " + std::to_string(run.id) +
+      "). Check what ran (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index), then "
+      "either run upgrade again, which retries the revision from its first statement (write such "
+      "sections idempotently: DROP INDEX CONCURRENTLY IF EXISTS before CREATE INDEX CONCURRENTLY), or "
+      "finish it by hand and 'schemagate stamp " + run.revision + "'");
+}
+
 }  // namespace
 
 struct Database::Impl {
@@ -29,6 +48,8 @@ struct Database::Impl {
   std::string conninfo;
   std::unique_ptr<pqxx::connection> conn;
   db::VersionStore store;
+  // Runs found interrupted (and now recorded failed) when the lock was taken.
+  std::vector<db::InterruptedRun> interrupted;
 
   explicit Impl(const DatabaseOptions& o) : options(o), store(o) {}
 
@@ -36,18 +57,34 @@ struct Database::Impl {
     return db::StatusFromException(e, context, options);
   }
 
-  // Runs `step`'s statements; on a statement error returns a Status that
-  // names file, line, revision and SQLSTATE. `applied` counts statements run.
+  // Runs one statement; on error returns a Status that names file, line,
+  // revision and SQLSTATE.
+  template <typename Tx>
+  Status ExecStatement(Tx& tx, const MigrationFile& file, const SqlStatement& st) {
+    try {
+      tx.exec(st.text);
+    } catch (const pqxx::sql_error& e) {
+      return StatementError(file, st, e.what(), e.sqlstate());
+    } catch (const pqxx::broken_connection& e) {
+      // libpqxx's own text ("Could not obtain client encoding: not
+      // connected") says nothing useful to the person reading it.
+      return StatementError(file, st,
+                            "lost the connection to the server while the statement ran (its session was "
+                            "ended, e.g. by pg_terminate_backend or a timeout, the server restarted, or the "
+                            "network failed); the migration's transaction did not commit (libpqxx: " +
+                                std::string(e.what()) + ")",
+                            "");
+    } catch (const std::exception& e) {
+      return StatementError(file, st, e.what(), "");
+    }
+    return Status::Ok();
+  }
+
+  // Runs a section's statements in `tx`; `applied` counts statements run.
   template <typename Tx>
   Status ExecSection(Tx& tx, const MigrationFile& file, const Section& section, int* applied) {
     for (const SqlStatement& st : section.statements) {
-      try {
-        tx.exec(st.text);
-      } catch (const pqxx::sql_error& e) {
-        return StatementError(file, st, e.what(), e.sqlstate());
-      } catch (const std::exception& e) {
-        return StatementError(file, st, e.what(), "");
-      }
+      SG_RETURN_IF_ERROR(ExecStatement(tx, file, st));
       ++*applied;
     }
     return Status::Ok();
@@ -194,10 +231,22 @@ struct Database::Impl {
             applied += section_applied;
           }
         } else {
-          pqxx::nontransaction tx(*conn);
-          status = ExecSection(tx, file, *s, &applied);
+          // Each statement commits on its own: count it in the log at once,
+          // so an interruption leaves an exact record of what ran.
+          for (const SqlStatement& st : s->statements) {
+            {
+              pqxx::nontransaction tx(*conn);
+              status = ExecStatement(tx, file, st);
+            }
+            if (!status.ok()) break;
+            ++applied;
+            pqxx::work tx(*conn);
+            entry.statements_applied = applied;
+            store.UpdateLog(tx, row, entry);
+            tx.commit();
+          }
         }
-        if (status.ok()) {
+        if (status.ok() && s->transactional) {
           pqxx::work tx(*conn);
           entry.statements_applied = applied;
           store.UpdateLog(tx, row, entry);
@@ -267,9 +316,20 @@ struct Database::Impl {
     if (!lock.ok()) return lock.status();
     if (lock.value() == nullptr) return std::move(lock.value());
     try {
+      // If this process dies mid-statement, the server stops the statement
+      // within a second instead of finishing it for nobody (PostgreSQL 14+),
+      // so the next runner is not blocked behind an orphaned transaction.
+      if (conn->server_version() >= 140000) {
+        pqxx::nontransaction(*conn).exec("SET client_connection_check_interval = '1s'");
+      }
       {
         pqxx::read_transaction tx(*conn);
         *state = store.Read(tx);
+      }
+      if (state->log_table_exists) {
+        pqxx::work tx(*conn);
+        interrupted = store.ClaimInterrupted(tx);
+        tx.commit();
       }
       if (!allow_unknown_heads) SG_RETURN_IF_ERROR(CheckHeadsKnown(set.graph(), state->heads));
       if (!state->version_table_exists || !state->log_table_exists) {
@@ -331,6 +391,7 @@ Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner
   };
   auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted, nothing_left);
   if (!lock.ok()) return lock.status();
+  if (!impl_->interrupted.empty()) return InterruptedError(set, impl_->interrupted.front());
   SG_RETURN_IF_ERROR(set.CheckChecksums(state.heads, state.checksums));
   auto plan = planner(state.heads);
   if (!plan.ok()) return plan.status();

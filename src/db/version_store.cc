@@ -134,6 +134,31 @@ void VersionStore::DeleteAllHeads(pqxx::transaction_base& tx) const {
   tx.exec("DELETE FROM " + version_table_);
 }
 
+std::vector<InterruptedRun> VersionStore::ClaimInterrupted(pqxx::transaction_base& tx) const {
+  std::vector<InterruptedRun> out;
+  pqxx::result r = tx.exec(
+      "UPDATE " + log_table_ +
+      " SET status = 'failed', finished_at = clock_timestamp(), "
+      "error = 'interrupted: the run ended (killed, or its connection lost) after ' || "
+      "statements_applied || ' of ' || statements_total || ' statements; they stay applied' "
+      "WHERE status = 'running' RETURNING id, coalesce(revision, ''), operation, coalesce(client, ''), "
+      "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "statements_applied, statements_total");
+  for (const auto& row : r) {
+    InterruptedRun run;
+    run.id = row[0].as<int64_t>();
+    run.revision = row[1].as<std::string>();
+    run.operation = row[2].as<std::string>();
+    run.client = row[3].as<std::string>();
+    run.started_at = row[4].as<std::string>();
+    run.statements_applied = row[5].as<int>();
+    run.statements_total = row[6].as<int>();
+    out.push_back(std::move(run));
+  }
+  std::sort(out.begin(), out.end(), [](const InterruptedRun& a, const InterruptedRun& b) { return a.id < b.id; });
+  return out;
+}
+
 int64_t VersionStore::AppendLog(pqxx::transaction_base& tx, const LogEntry& e) const {
   const bool finished = e.status != "running";
   auto nullable = [](const std::string& s) -> const char* { return s.empty() ? nullptr : s.c_str(); };

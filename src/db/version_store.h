@@ -30,6 +30,18 @@ struct LogEntry {
   int64_t duration_ms = 0;
 };
 
+// A non-transactional migration whose runner stopped mid-way: its log row
+// was left `running`.
+struct InterruptedRun {
+  int64_t id = 0;
+  std::string revision;
+  std::string operation;
+  std::string client;
+  std::string started_at;
+  int statements_applied = 0;
+  int statements_total = 0;
+};
+
 class VersionStore {
  public:
   VersionStore(const DatabaseOptions& options);
@@ -53,6 +65,10 @@ class VersionStore {
   // UPDATE/DELETE touched exactly one row.
   void WriteHeads(pqxx::transaction_base& tx, const Heads& before, const Heads& after) const;
   void DeleteAllHeads(pqxx::transaction_base& tx) const;
+
+  // Marks every `running` row failed ("interrupted ...") and returns them.
+  // Only safe under the migration lock: then no live run owns such a row.
+  std::vector<InterruptedRun> ClaimInterrupted(pqxx::transaction_base& tx) const;
 
   // Appends a log row; returns its id.
   int64_t AppendLog(pqxx::transaction_base& tx, const LogEntry& entry) const;

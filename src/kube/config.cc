@@ -13,12 +13,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Kubeconfigs, certificates, keys and tokens are small. A bound keeps a
+// path such as /dev/zero (or a huge file named by mistake) from eating all
+// memory; more than that reads as unreadable.
+constexpr std::streamsize kMaxConfigFileBytes = 4 << 20;
+
 std::optional<std::string> ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string out;
+  char buf[8192];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.append(buf, static_cast<size_t>(in.gcount()));
+    if (static_cast<std::streamsize>(out.size()) > kMaxConfigFileBytes) return std::nullopt;
+  }
+  if (in.bad()) return std::nullopt;
+  return out;
 }
 
 Result<std::string> Base64Decode(const std::string& in, const std::string& what) {
@@ -27,15 +37,18 @@ Result<std::string> Base64Decode(const std::string& in, const std::string& what)
   return *out;
 }
 
+// "" unless `n` is a mapping with a scalar at `key` (yaml-cpp throws for a
+// key looked up in a scalar, and a kubeconfig may hold one anywhere).
 std::string Str(const YAML::Node& n, const char* key) {
-  return n && n[key] && n[key].IsScalar() ? n[key].as<std::string>() : "";
+  return n && n.IsMap() && n[key] && n[key].IsScalar() ? n[key].as<std::string>() : "";
 }
 
 // Named entry `name` of a kubeconfig list (clusters, users, contexts).
 YAML::Node Named(const YAML::Node& root, const char* list, const std::string& name, const char* field) {
   if (!root[list] || !root[list].IsSequence()) return YAML::Node();
   for (const auto& item : root[list]) {
-    if (Str(item, "name") == name) return item[field];
+    // A scalar entry has no name, but "" (a context without cluster) matches.
+    if (item.IsMap() && Str(item, "name") == name) return item[field];
   }
   return YAML::Node();
 }
@@ -50,7 +63,10 @@ Result<std::string> DataOrFile(const YAML::Node& n, const std::string& key, cons
   fs::path p(file);
   if (p.is_relative() && !base_dir.empty()) p = fs::path(base_dir) / p;
   auto text = ReadText(p.string());
-  if (!text) return Status::Usage(where + " " + key + ": cannot read " + p.string());
+  if (!text) {
+    return Status::Usage(where + " " + key + ": cannot read " + p.string() + " (missing, unreadable, or over " +
+                         std::to_string(kMaxConfigFileBytes >> 20) + " MiB)");
+  }
   return *text;
 }
 

@@ -13,6 +13,22 @@ using kube::GetString;
 
 std::string NowRfc3339() { return NowUtc(); }
 
+Termination ReadTermination(const Json& pod, const char* statuses) {
+  Termination t;
+  const Json* list = GetField(pod, {"status", statuses});
+  if (list == nullptr || !list->is_array() || list->size() == 0) return t;
+  const Json* term = GetField(list->as_array().at(0), {"state", "terminated"});
+  if (term == nullptr) return t;
+  t.found = true;
+  t.exit_code = static_cast<int>(GetInt(*term, {"exitCode"}, -1));
+  t.raw = GetString(*term, {"message"});
+  try {
+    if (!t.raw.empty()) t.report = Json::parse(t.raw);
+  } catch (const std::exception&) {
+  }
+  return t;
+}
+
 Result<MigrationSpec> ParseMigrationSpec(const Json& m, const std::string& default_image) {
   MigrationSpec s;
   const Json* spec = GetField(m, {"spec"});

@@ -68,6 +68,20 @@ std::string ConditionStatus(const Json& status, const std::string& type);
 
 std::string NowRfc3339();
 
+// What one container of a runner pod left when it ended. The runner writes
+// its JSON report (`--report /dev/termination-log`) as the termination message.
+struct Termination {
+  bool found = false;
+  int exit_code = -1;
+  Json report;  // parsed JSON termination message (null if none)
+  std::string raw;
+};
+
+// Reads the first container of `pod.status.<statuses>` ("initContainerStatuses"
+// or "containerStatuses"). A message that is not JSON leaves `report` null and
+// is kept in `raw`: the pod's data is untrusted and never throws out of here.
+Termination ReadTermination(const Json& pod, const char* statuses);
+
 }  // namespace schemagate::op
 
 #endif  // SCHEMAGATE_OPERATOR_MIGRATION_H_

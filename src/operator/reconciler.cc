@@ -30,29 +30,6 @@ std::string JobOutcome(const Json& job) {
   return "";
 }
 
-struct Termination {
-  bool found = false;
-  int exit_code = -1;
-  Json report;  // parsed JSON termination message (null if none)
-  std::string raw;
-};
-
-Termination ReadTermination(const Json& pod, const char* statuses) {
-  Termination t;
-  const Json* list = GetField(pod, {"status", statuses});
-  if (list == nullptr || !list->is_array() || list->size() == 0) return t;
-  const Json* term = GetField(list->as_array().at(0), {"state", "terminated"});
-  if (term == nullptr) return t;
-  t.found = true;
-  t.exit_code = static_cast<int>(GetInt(*term, {"exitCode"}, -1));
-  t.raw = GetString(*term, {"message"});
-  try {
-    if (!t.raw.empty()) t.report = Json::parse(t.raw);
-  } catch (const std::exception&) {
-  }
-  return t;
-}
-
 std::string JoinArray(const Json* arr) {
   std::string out;
   if (arr == nullptr || !arr->is_array()) return out;
@@ -142,9 +119,8 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   body["status"] = status;
   kube::ApiResponse r = client_.Replace(MigrationPath(ns, name) + "/status", body);
   if (r.status == 409) {
-    // Someone wrote in between: re-read (the cache follows the watch) and redo.
-    kube::ApiResponse fresh = client_.Get(MigrationPath(ns, name));
-    (void)fresh;
+    // Someone wrote in between: the watch brings the newer object into the
+    // cache; redo the pass from it shortly.
     return {true, std::chrono::milliseconds(200), "conflict"};
   }
   if (!r.ok()) return {true, std::chrono::seconds(2), "error"};

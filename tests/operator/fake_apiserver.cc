@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -157,6 +159,8 @@ struct FakeApiServer::Impl {
   std::map<std::string, Json> store;  // resource/ns/name -> object
   std::vector<std::shared_ptr<Watcher>> watchers;
   std::map<std::string, int64_t> counts;
+  std::set<std::string> rbac_used;
+  std::set<std::string> conflicted_once;  // for faults.conflict_first_status_write  // "resource[/sub] verb" asked for by the operator
   std::vector<std::thread> watch_threads;
   std::atomic<bool> stopping{false};
   std::atomic<bool> verbose{false};
@@ -439,6 +443,17 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
     std::lock_guard<std::mutex> l(mu);
     ++counts[watch ? "WATCH" : method];
     ++counts[client + " " + (watch ? "WATCH" : method)];
+    if (client == "token") {
+      // The RBAC verb the request needs, as the real server's authorizer sees it.
+      std::string verb = watch                       ? "watch"
+                         : method == "GET"           ? (route.name.empty() ? "list" : "get")
+                         : method == "POST"          ? "create"
+                         : method == "PUT"           ? "update"
+                         : method == "PATCH"         ? "patch"
+                         : method == "DELETE"        ? (route.name.empty() ? "deletecollection" : "delete")
+                                                     : method;
+      rbac_used.insert(route.resource + (route.sub.empty() ? "" : "/" + route.sub) + " " + verb);
+    }
   }
   if (watch) {
     ServeWatch(req, route.resource, route.ns, query);
@@ -531,6 +546,14 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
       faults.conflict_next_status_writes.fetch_sub(1) > 0) {
     reply(409, StatusBody(409, "Conflict", "Operation cannot be fulfilled: the object has been modified (injected)"));
     return;
+  }
+  if (status_write && faults.conflict_first_status_write.load()) {
+    // Once per object and resourceVersion: the retry (same version) passes.
+    const std::string seen = key + "@" + Str(current, "metadata", "resourceVersion");
+    if (conflicted_once.insert(seen).second) {
+      reply(409, StatusBody(409, "Conflict", "Operation cannot be fulfilled: the object has been modified (injected)"));
+      return;
+    }
   }
   Json next;
   if (method == "PUT") {
@@ -693,6 +716,18 @@ FakeApiServer::~FakeApiServer() {
     threads.swap(impl_->watch_threads);
   }
   for (auto& t : threads) t.join();
+  // Everything the operator and the runner wrote (statuses, Events, Jobs,
+  // Leases; not the Secrets tests put in) goes to the secrets grep.
+  if (const char* dir = std::getenv("SCHEMAGATE_TEST_OUTPUT_DIR"); dir != nullptr && *dir != '\0') {
+    static std::atomic<int> n{0};
+    std::string text;
+    std::lock_guard<std::mutex> l(impl_->mu);
+    for (const auto& [key, object] : impl_->store) {
+      if (key.rfind("secrets/", 0) == 0) continue;
+      text += key + " " + object.serialize() + "\n";
+    }
+    WriteFile(std::string(dir) + "/apiserver-" + std::to_string(getpid()) + "-" + std::to_string(n++) + ".log", text);
+  }
 }
 
 std::string FakeApiServer::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
@@ -703,7 +738,7 @@ void FakeApiServer::set_verbose(bool verbose) { impl_->verbose = verbose; }
 void FakeApiServer::WriteKubeconfig(const std::string& path, const std::string& ns) const {
   WriteFile(path, "apiVersion: v1\nkind: Config\ncurrent-context: test\nclusters:\n- name: test\n  cluster:\n    server: " +
                       url() + "\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: " +
-                      ns + "\nusers:\n- name: test\n  user:\n    token: test-token\n");
+                      ns + "\nusers:\n- name: test\n  user:\n    token: sg-planted-token-3b8a\n");
 }
 
 void FakeApiServer::DropWatches() {
@@ -719,6 +754,11 @@ void FakeApiServer::Compact() {
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->history.clear();
   impl_->oldest_rv = impl_->rv;
+}
+
+std::set<std::string> FakeApiServer::RbacVerbsUsed() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->rbac_used;
 }
 
 int64_t FakeApiServer::RequestCount(const std::string& verb) const {

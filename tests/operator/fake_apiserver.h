@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <cpprest/json.h>
@@ -21,6 +22,7 @@ class FakeApiServer {
     std::atomic<int> fail_next_requests_500{0};   // next N non-watch requests get 500
     std::atomic<int> conflict_next_status_writes{0};  // next N status writes get 409
     std::atomic<int> delay_ms{0};                 // every non-watch reply waits this long
+    std::atomic<bool> conflict_first_status_write{false};  // the first write at each resourceVersion gets 409
   };
 
   // Listens on 127.0.0.1:`port` (0: a free port).
@@ -44,6 +46,9 @@ class FakeApiServer {
   void Compact();
   // Requests served so far, by verb ("GET", "WATCH", "POST", ...).
   int64_t RequestCount(const std::string& verb) const;
+  // What the authenticated client (the operator) needed, as RBAC sees it:
+  // "jobs create", "migrations/status update", ...
+  std::set<std::string> RbacVerbsUsed() const;
   // Direct access for assertions: the object or null.
   web::json::value Object(const std::string& resource, const std::string& ns, const std::string& name) const;
   // Objects of a resource in a namespace ("" = all).

@@ -79,11 +79,11 @@ for r in kinds(d, "ClusterRole") + kinds(d, "Role"):
             granted.setdefault(res, set()).update(rule["verbs"])
 print("granted:", {k: sorted(v) for k, v in granted.items()})
 expected = {
-    "migrations": {"get", "list", "watch"},
-    "migrations/status": {"get", "update", "patch"},
-    "jobs": {"get", "list", "watch", "create", "delete"},
-    "pods": {"get", "list"},
-    "events": {"create", "patch"},
+    "migrations": {"list", "watch"},
+    "migrations/status": {"update"},
+    "jobs": {"list", "watch", "create"},
+    "pods": {"list"},
+    "events": {"create"},
     "leases": {"get", "create", "update"},
 }
 check(granted == expected, "RBAC grants exactly what the operator uses")

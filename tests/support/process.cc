@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -17,8 +18,29 @@ extern char** environ;
 
 namespace schemagate::testing {
 
+namespace {
+
+// Appends what the product printed to $SCHEMAGATE_TEST_OUTPUT_DIR (set by
+// CTest), one file per test process, for the suite-wide secrets grep.
+void RecordProductOutput(const std::string& command, const RunResult& r) {
+  const char* dir = std::getenv("SCHEMAGATE_TEST_OUTPUT_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  const std::string path = std::string(dir) + "/outputs-" + std::to_string(getpid()) + ".log";
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return;
+  std::fprintf(f, "### %s (exit %d)\n", command.c_str(), r.exit_code);
+  std::fwrite(r.out.data(), 1, r.out.size(), f);
+  std::fwrite(r.err.data(), 1, r.err.size(), f);
+  std::fputc('\n', f);
+  std::fclose(f);
+}
+
+}  // namespace
+
 Child::Child(const std::vector<std::string>& argv, const RunOptions& options)
-    : stdin_data_(options.stdin_data), timeout_(options.timeout) {
+    : stdin_data_(options.stdin_data), timeout_(options.timeout),
+      product_(!argv.empty() && std::getenv("SCHEMAGATE_BIN") != nullptr && argv[0] == std::getenv("SCHEMAGATE_BIN")),
+      command_(argv.size() > 1 ? argv[1] : "") {
   int out[2], err[2], in[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
@@ -121,6 +143,7 @@ RunResult Child::Wait() {
   waitpid(pid_, &status, 0);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  if (product_) RecordProductOutput("schemagate " + command_, result);
   return result;
 }
 

@@ -48,6 +48,8 @@ class Child {
   int in_fd_ = -1;
   std::string stdin_data_;
   std::chrono::milliseconds timeout_;
+  bool product_ = false;  // the schemagate binary: its output is recorded
+  std::string command_;
   bool waited_ = false;
 };
 

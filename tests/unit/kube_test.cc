@@ -115,6 +115,16 @@ TEST_F(KubeconfigTest, CurrentAndNamedContextsWithDataAndFiles) {
   EXPECT_EQ(prod->BearerToken(), "");
 }
 
+TEST_F(KubeconfigTest, AnEndlessFileIsRefusedNotReadForever) {
+  const std::string yaml = "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n"
+                           "    server: https://x\n    certificate-authority: /dev/zero\ncontexts:\n- name: c\n"
+                           "  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user: {}\n";
+  auto c = kube::ParseKubeconfig(yaml, "", dir_.string(), "kc");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("cannot read /dev/zero (missing, unreadable, or over 4 MiB)"), std::string::npos)
+      << c.status().message();
+}
+
 TEST_F(KubeconfigTest, ErrorsSayWhatIsMissing) {
   EXPECT_NE(kube::ParseKubeconfig(kKubeconfig, "nope", "", "kc").status().message().find("context 'nope' not found"),
             std::string::npos);

@@ -1,0 +1,29 @@
+-- revision: 0003
+-- down_revision: 0002
+-- create_date: 2024-01-03T00:00:00
+-- message: Add updated_at triggers
+
+-- migrate:upgrade
+CREATE OR REPLACE FUNCTION update_updated_at_column()
+RETURNS TRIGGER AS $$
+BEGIN
+    NEW.updated_at = CURRENT_TIMESTAMP;
+    RETURN NEW;
+END;
+$$ language 'plpgsql';
+
+CREATE TRIGGER trg_users_updated_at BEFORE UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+CREATE TRIGGER trg_identity_documents_updated_at BEFORE UPDATE ON identity_documents
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+CREATE TRIGGER trg_ocr_jobs_updated_at BEFORE UPDATE ON ocr_jobs
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+CREATE TRIGGER trg_audit_logs_updated_at BEFORE UPDATE ON audit_logs
+    FOR EACH ROW EXECUTE FUNCTION update_updated_at_column();
+
+-- migrate:downgrade
+DROP TRIGGER trg_audit_logs_updated_at ON audit_logs;
+DROP TRIGGER trg_ocr_jobs_updated_at ON ocr_jobs;
+DROP TRIGGER trg_identity_documents_updated_at ON identity_documents;
+DROP TRIGGER trg_users_updated_at ON users;
+DROP FUNCTION update_updated_at_column();

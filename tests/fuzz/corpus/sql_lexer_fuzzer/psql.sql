@@ -1,0 +1,4 @@
+\set ON_ERROR_STOP on
+COPY t (a, b) FROM STDIN WITH (FORMAT csv);
+SELECT 1;
+SELECT 2;
