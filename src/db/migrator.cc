@@ -168,11 +168,10 @@ struct Database::Impl {
         SG_RETURN_IF_ERROR(ExecSection(*outer, file, *s, &applied));
       }
       try {
-        store.WriteHeads(*outer, step.heads_before, step.heads_after);
         entry.status = "succeeded";
         entry.statements_applied = applied;
         entry.duration_ms = MillisSince(start);
-        store.AppendLog(*outer, entry);
+        store.WriteHeadsAndLog(*outer, step.heads_before, step.heads_after, entry);
       } catch (const std::exception& e) {
         return Fail(e, "recording revision " + step.revision);
       }
@@ -189,11 +188,10 @@ struct Database::Impl {
           if (!status.ok()) break;
         }
         if (status.ok()) {
-          store.WriteHeads(tx, step.heads_before, step.heads_after);
           entry.status = "succeeded";
           entry.statements_applied = applied;
           entry.duration_ms = MillisSince(start);
-          store.AppendLog(tx, entry);
+          store.WriteHeadsAndLog(tx, step.heads_before, step.heads_after, entry);
           tx.commit();
         }
       } catch (const std::exception& e) {

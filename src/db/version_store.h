@@ -70,6 +70,11 @@ class VersionStore {
   // Only safe under the migration lock: then no live run owns such a row.
   std::vector<InterruptedRun> ClaimInterrupted(pqxx::transaction_base& tx) const;
 
+  // WriteHeads then AppendLog, as one statement when the step is a single
+  // UPDATE (the usual case).
+  void WriteHeadsAndLog(pqxx::transaction_base& tx, const Heads& before, const Heads& after,
+                        const LogEntry& entry) const;
+
   // Appends a log row; returns its id.
   int64_t AppendLog(pqxx::transaction_base& tx, const LogEntry& entry) const;
   // Rewrites the mutable fields of row `id` (status, counts, error, timing).
