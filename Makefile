@@ -53,7 +53,7 @@ bench: build
 	python3 bench/run.py $(BUILD_DIR)/schemagate
 
 # libFuzzer targets with clang in build-fuzz/, FUZZ_SECONDS (default 60) each. Not part of make test.
-fuzz: deps
+fuzz:
 	JOBS=$(JOBS) bash scripts/fuzz.sh
 
 clean:

@@ -35,25 +35,7 @@ for t in "${TARGETS[@]}"; do
 done
 
 # clang and libFuzzer's runtime (in compiler-rt's dev package), on Debian 12.
-missing=()
-command -v clang++ >/dev/null 2>&1 || missing+=(clang)
-if ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'install ok installed'; then
-  missing+=(libclang-rt-14-dev)
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    sudo_cmd=()
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo_cmd=(sudo)
-  else
-    echo "fuzz: need root or sudo to install ${missing[*]}" >&2
-    exit 2
-  fi
-  echo "fuzz: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash scripts/install-deps.sh clang libclang-rt-14-dev
 
 nice -n 10 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DSCHEMAGATE_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null

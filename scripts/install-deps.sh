@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything schemagate needs to build, test and run its demo on Debian 12.
 # Idempotent: packages already present are not touched, so a second run is quick.
-# Works as root or through sudo.
+# Works as root or through sudo. Extra Debian packages given as arguments are
+# installed the same way (make fuzz and make bench use that).
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,7 @@ packages=(
   python3 python3-alembic python3-psycopg2
   procps util-linux
   unzip shellcheck yamllint docker-compose python3-yaml
+  "$@"
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -182,9 +182,10 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
   std::string normalized;
   const std::string_view content = NormalizedForChecksum(raw, &normalized);
   if (size_t bad = FirstInvalidUtf8(content); bad != std::string_view::npos) {
-    const size_t line_start = content.rfind('\n', bad == 0 ? 0 : bad - 1);
-    const size_t column = bad - (line_start == std::string_view::npos || bad == 0 ? 0 : line_start + 1) + 1;
-    const int line = 1 + static_cast<int>(std::count(content.begin(), content.begin() + bad, '\n'));
+    const std::string_view before = content.substr(0, bad);
+    const size_t newline = before.rfind('\n');
+    const size_t column = bad - (newline == std::string_view::npos ? 0 : newline + 1) + 1;
+    const int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
     char byte[8];
     std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(content[bad]));
     return Error(path, line,

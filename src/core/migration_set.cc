@@ -1,7 +1,6 @@
 #include "core/migration_set.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,33 +15,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads a whole file opened relative to `dir_fd`: open, read until a short
-// read, close. A pod start reads every file, so each syscall saved counts
-// 1,000 times; the entry's type comes from the directory listing.
+// Reads a whole file opened relative to `dir_fd` into `buffer` (reused
+// across files, it only grows) and returns a view of its bytes. A pod start
+// reads every file, so there is no stat: the entry's type came from the
+// directory listing. Reads until end of file, never trusting a short read
+// (network file systems return them), so a file is never cut short.
 // O_NONBLOCK keeps a FIFO swapped in after the listing from blocking us.
-// `buffer` is reused across files and only grows; returns a view of the
-// file's bytes in it.
 Result<std::string_view> ReadFileAt(int dir_fd, const std::string& name, const std::string& shown,
                                     std::vector<char>* buffer) {
   int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) return Status::Validation(shown + ": cannot open for reading: " + std::strerror(errno));
-  std::vector<char>* out = buffer;
-  if (out->size() < 16384) out->resize(16384);
+  if (buffer->size() < 16384) buffer->resize(16384);
   size_t got = 0;
   while (true) {
-    ssize_t n = ::read(fd, out->data() + got, out->size() - got);
+    if (got == buffer->size()) buffer->resize(buffer->size() * 2);
+    ssize_t n = ::read(fd, buffer->data() + got, buffer->size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
       ::close(fd);
       return Status::Validation(shown + ": cannot read: " + std::strerror(err));
     }
+    if (n == 0) break;
     got += static_cast<size_t>(n);
-    if (got < out->size()) break;  // a short read of a regular file: its end
-    out->resize(out->size() * 2);
   }
   ::close(fd);
-  return std::string_view(out->data(), got);
+  return std::string_view(buffer->data(), got);
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ std::string Shorten(const std::string& s, size_t max) {
 // What the first run after an interruption reports. It stops once, so the
 // partial state is seen by a person; the log row is now `failed`, and the
 // next run retries the revision from its start, as after any failure.
-Status InterruptedError(const MigrationSet& set, const db::InterruptedRun& run) {
+Status InterruptedError(const MigrationSet& set, const std::vector<db::InterruptedRun>& runs) {
+  const db::InterruptedRun& run = runs.front();
   const MigrationFile* file = set.Find(run.revision);
   const std::string where = file ? " (" + file->revision.path + ")" : "";
   const std::string by = run.client.empty() ? "" : " by " + run.client;
@@ -38,7 +39,8 @@ Status InterruptedError(const MigrationSet& set, const db::InterruptedRun& run) 
       "). Check what ran (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index), then "
       "either run upgrade again, which retries the revision from its first statement (write such "
       "sections idempotently: DROP INDEX CONCURRENTLY IF EXISTS before CREATE INDEX CONCURRENTLY), or "
-      "finish it by hand and 'schemagate stamp " + run.revision + "'");
+      "finish it by hand and 'schemagate stamp " + run.revision + "'" +
+      (runs.size() > 1 ? " (" + std::to_string(runs.size() - 1) + " more interrupted run(s) are in the log)" : ""));
 }
 
 }  // namespace
@@ -48,8 +50,6 @@ struct Database::Impl {
   std::string conninfo;
   std::unique_ptr<pqxx::connection> conn;
   db::VersionStore store;
-  // Runs found interrupted (and now recorded failed) when the lock was taken.
-  std::vector<db::InterruptedRun> interrupted;
 
   explicit Impl(const DatabaseOptions& o) : options(o), store(o) {}
 
@@ -217,38 +217,38 @@ struct Database::Impl {
     } catch (const std::exception& e) {
       return Fail(e, "recording the start of revision " + step.revision);
     }
+    // The log row follows every commit, so an interruption leaves an exact
+    // record of what ran.
+    auto record_progress = [&]() {
+      pqxx::work tx(*conn);
+      entry.statements_applied = applied;
+      store.UpdateLog(tx, row, entry);
+      tx.commit();
+    };
     Status status;
     for (const Section* s : sections) {
       try {
         if (s->transactional) {
-          pqxx::work tx(*conn);
           int section_applied = 0;
-          status = ExecSection(tx, file, *s, &section_applied);
+          {
+            pqxx::work tx(*conn);
+            status = ExecSection(tx, file, *s, &section_applied);
+            if (status.ok()) tx.commit();
+          }
           if (status.ok()) {
-            tx.commit();
             applied += section_applied;
+            record_progress();
           }
         } else {
-          // Each statement commits on its own: count it in the log at once,
-          // so an interruption leaves an exact record of what ran.
-          for (const SqlStatement& st : s->statements) {
+          for (const SqlStatement& st : s->statements) {  // each commits on its own
             {
               pqxx::nontransaction tx(*conn);
               status = ExecStatement(tx, file, st);
             }
             if (!status.ok()) break;
             ++applied;
-            pqxx::work tx(*conn);
-            entry.statements_applied = applied;
-            store.UpdateLog(tx, row, entry);
-            tx.commit();
+            record_progress();
           }
-        }
-        if (status.ok() && s->transactional) {
-          pqxx::work tx(*conn);
-          entry.statements_applied = applied;
-          store.UpdateLog(tx, row, entry);
-          tx.commit();
         }
       } catch (const std::exception& e) {
         status = Fail(e, "revision " + step.revision + " (" + file.revision.path + ")");
@@ -291,6 +291,7 @@ struct Database::Impl {
       const MigrationSet& set,
       const std::function<void(const std::string&, std::chrono::milliseconds)>& on_wait,
       bool allow_unknown_heads, DatabaseState* state, bool* adopted,
+      std::vector<db::InterruptedRun>* interrupted,
       const std::function<bool(const DatabaseState&)>& done_without_lock = nullptr) {
     db::AdvisoryLock::NoLongerNeeded no_longer_needed;
     if (done_without_lock) {
@@ -326,8 +327,9 @@ struct Database::Impl {
       }
       if (state->log_table_exists) {
         pqxx::work tx(*conn);
-        interrupted = store.ClaimInterrupted(tx);
+        std::vector<db::InterruptedRun> found = store.ClaimInterrupted(tx);
         tx.commit();
+        if (interrupted != nullptr) *interrupted = std::move(found);
       }
       if (!allow_unknown_heads) SG_RETURN_IF_ERROR(CheckHeadsKnown(set.graph(), state->heads));
       if (!state->version_table_exists || !state->log_table_exists) {
@@ -387,9 +389,11 @@ Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner
     auto plan = planner(now.heads);
     return plan.ok() && plan->steps.empty();
   };
-  auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted, nothing_left);
+  std::vector<db::InterruptedRun> interrupted;
+  auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted, &interrupted,
+                                    nothing_left);
   if (!lock.ok()) return lock.status();
-  if (!impl_->interrupted.empty()) return InterruptedError(set, impl_->interrupted.front());
+  if (!interrupted.empty()) return InterruptedError(set, interrupted);
   SG_RETURN_IF_ERROR(set.CheckChecksums(state.heads, state.checksums));
   auto plan = planner(state.heads);
   if (!plan.ok()) return plan.status();
@@ -460,7 +464,9 @@ Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner
 Result<RunOutcome> Database::Stamp(const MigrationSet& set, const Stamper& stamper, bool purge) {
   RunOutcome outcome;
   DatabaseState state;
-  auto lock = impl_->LockAndPrepare(set, nullptr, purge, &state, &outcome.adopted);
+  // A stamp is the way forward after an interruption: such rows are marked
+  // failed without stopping it.
+  auto lock = impl_->LockAndPrepare(set, nullptr, purge, &state, &outcome.adopted, nullptr);
   if (!lock.ok()) return lock.status();
   Heads before = purge ? Heads{} : state.heads;
   auto after = stamper(before);

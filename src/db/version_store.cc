@@ -161,8 +161,8 @@ std::vector<InterruptedRun> VersionStore::ClaimInterrupted(pqxx::transaction_bas
 
 namespace {
 
-// The log row's columns and values ($1..$15); `source` is "VALUES (...)" or
-// a SELECT of the same values from a CTE.
+// The log row's columns and their values as $1..$15, shared by the plain
+// INSERT and the one that follows a version-table UPDATE.
 constexpr const char* kLogColumns =
     " (revision, operation, from_heads, to_heads, checksum, status, statements_applied, "
     "statements_total, error, error_statement, sqlstate, started_at, finished_at, "
@@ -217,14 +217,13 @@ void VersionStore::WriteHeadsAndLog(pqxx::transaction_base& tx, const Heads& bef
 
 void VersionStore::UpdateLog(pqxx::transaction_base& tx, int64_t id, const LogEntry& e) const {
   const bool finished = e.status != "running";
-  auto nullable = [](const std::string& s) -> const char* { return s.empty() ? nullptr : s.c_str(); };
   tx.exec_params("UPDATE " + log_table_ +
                      " SET status = $2, statements_applied = $3, error = $4, error_statement = $5, "
                      "sqlstate = $6, to_heads = $7::text[], finished_at = CASE WHEN $8 THEN "
                      "clock_timestamp() END, duration_ms = CASE WHEN $8 THEN (extract(epoch FROM "
                      "clock_timestamp() - started_at) * 1000)::bigint END WHERE id = $1",
-                 id, e.status, e.statements_applied, nullable(e.error), nullable(e.error_statement),
-                 nullable(e.sqlstate), TextArray(e.to_heads), finished);
+                 id, e.status, e.statements_applied, Nullable(e.error), Nullable(e.error_statement),
+                 Nullable(e.sqlstate), TextArray(e.to_heads), finished);
 }
 
 void VersionStore::AppendBulk(pqxx::transaction_base& tx, const std::string& operation,

@@ -31,6 +31,19 @@ class CpprestTransport : public Transport {
     client_ = std::make_unique<http::client::http_client>(config.server, cfg);
   }
 
+  // cpprestsdk says only "Error in SSL handshake" when the server's
+  // certificate is refused; say where the trusted CA comes from.
+  std::string TransportError(const std::exception& e) const {
+    std::string what = e.what();
+    if (what.find("SSL handshake") != std::string::npos) {
+      what += " with " + config_.server +
+              ": its certificate is not signed by a CA this client trusts (the certificate-authority or "
+              "certificate-authority-data of " + config_.source +
+              "; the service account's ca.crt in a cluster), or a client certificate was refused";
+    }
+    return what;
+  }
+
   http::http_request Build(const HttpRequest& r) const {
     http::http_request req(r.method);
     req.set_request_uri(r.path_query);
@@ -51,7 +64,7 @@ class CpprestTransport : public Transport {
       out.body = resp.extract_utf8string(true).get();
     } catch (const std::exception& e) {
       out.status = 0;
-      out.error = e.what();
+      out.error = TransportError(e);
     }
     return out;
   }
@@ -95,7 +108,7 @@ class CpprestTransport : public Transport {
       }
       cts.cancel();
     } catch (const std::exception& e) {
-      out.error = e.what();
+      out.error = TransportError(e);
       if (out.status == 200) out.status = 0;
     }
     return out;

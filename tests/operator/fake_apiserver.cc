@@ -159,8 +159,8 @@ struct FakeApiServer::Impl {
   std::map<std::string, Json> store;  // resource/ns/name -> object
   std::vector<std::shared_ptr<Watcher>> watchers;
   std::map<std::string, int64_t> counts;
-  std::set<std::string> rbac_used;
-  std::set<std::string> conflicted_once;  // for faults.conflict_first_status_write  // "resource[/sub] verb" asked for by the operator
+  std::set<std::string> rbac_used;        // "resource[/sub] verb" asked for by the operator
+  std::set<std::string> conflicted_once;  // for faults.conflict_first_status_write
   std::vector<std::thread> watch_threads;
   std::atomic<bool> stopping{false};
   std::atomic<bool> verbose{false};

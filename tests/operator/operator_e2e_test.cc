@@ -437,9 +437,7 @@ TEST_F(OperatorTest, ChartGrantsExactlyTheVerbsTheOperatorUses) {
   }
   for (const std::string& u : used) EXPECT_TRUE(granted.count(u)) << "the operator needs '" << u << "' but the chart does not grant it";
   for (const std::string& g : granted) {
-    if (g != "leases create") {  // taken only when no Lease exists yet
-      EXPECT_TRUE(used.count(g)) << "the chart grants '" << g << "' but the operator never used it";
-    }
+    EXPECT_TRUE(used.count(g)) << "the chart grants '" << g << "' but the operator never used it";
   }
 }
 

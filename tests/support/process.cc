@@ -35,11 +35,17 @@ void RecordProductOutput(const std::string& command, const RunResult& r) {
   std::fclose(f);
 }
 
+// True for the binary under test (not psql, helm or the test tools).
+bool IsProduct(const std::vector<std::string>& argv) {
+  const char* bin = std::getenv("SCHEMAGATE_BIN");
+  return bin != nullptr && !argv.empty() && argv[0] == bin;
+}
+
 }  // namespace
 
 Child::Child(const std::vector<std::string>& argv, const RunOptions& options)
     : stdin_data_(options.stdin_data), timeout_(options.timeout),
-      product_(!argv.empty() && std::getenv("SCHEMAGATE_BIN") != nullptr && argv[0] == std::getenv("SCHEMAGATE_BIN")),
+      product_(IsProduct(argv)),
       command_(argv.size() > 1 ? argv[1] : "") {
   int out[2], err[2], in[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
