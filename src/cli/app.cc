@@ -38,7 +38,7 @@ void DefineCommon(po::options_description& d) {
 const std::set<std::string> kValueOptions = {
     "-c", "--config", "--url", "-e", "--env", "--script-location", "-o", "--output", "--log-format",
     "--report", "--connect-timeout", "--lock-timeout", "--statement-timeout", "--db-lock-timeout",
-    "-n", "--namespace", "--kubeconfig", "--context"};
+    "-n", "--namespace", "--kubeconfig", "--context", "--dev-url", "--schema-location"};
 
 std::string GeneralHelp(const std::vector<Command>& commands) {
   std::ostringstream out;
@@ -123,6 +123,8 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
 int Main(int argc, char** argv) {
   std::vector<Command> commands = ScriptCommands();
   for (Command& c : DatabaseCommands()) commands.push_back(std::move(c));
+  for (Command& c : SchemaCommands()) commands.push_back(std::move(c));
+  for (Command& c : LintCommands()) commands.push_back(std::move(c));
   for (Command& c : OperatorCommands()) commands.push_back(std::move(c));
 
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -209,6 +211,8 @@ int Main(int argc, char** argv) {
   flags.url = Opt(vm, "url");
   flags.environment = Opt(vm, "env");
   flags.script_location = Opt(vm, "script-location");
+  flags.schema_location = Opt(vm, "schema-location");
+  flags.dev_url = Opt(vm, "dev-url");
   flags.connect_timeout = Opt(vm, "connect-timeout");
   flags.lock_wait_timeout = Opt(vm, "lock-timeout");
   flags.statement_timeout = Opt(vm, "statement-timeout");

@@ -302,6 +302,10 @@ Status RunStamp(Context& ctx, const po::variables_map& vm) {
 }
 
 Status RunCheck(Context& ctx, const po::variables_map& vm) {
+  if (vm.count("schema")) {
+    if (vm.count("head")) return Status::Usage("check: --schema and --head are separate checks; run them one at a time");
+    return CheckSchema(ctx);
+  }
   auto s = ctx.settings();
   if (!s.ok()) return s.status();
   const Settings& st = **s;
@@ -439,9 +443,15 @@ std::vector<Command> DatabaseCommands() {
                  p.add("revisions", -1);
                },
                RunStamp});
-  c.push_back({"check", "check [--head]", "check configuration, migrations and the database connection",
+  c.push_back({"check", "check [--head] | check --schema [--dev-url URL]",
+               "check configuration, migrations and the database connection; --schema: the migrations at "
+               "head against the declared schema",
                [](po::options_description& d, po::positional_options_description&) {
-                 d.add_options()("head", "exit 5 unless the database is at head");
+                 d.add_options()("head", "exit 5 unless the database is at head")
+                     ("schema", "compare the migrations at head with the declared schema on scratch databases "
+                                "(exit 4 on any difference); never connects to the target database")
+                     ("schema-location", po::value<std::string>(), "declared schema directory (default: schema_location, 'schema')")
+                     ("dev-url", po::value<std::string>(), "server for scratch databases (default: a private one)");
                },
                RunCheck});
   c.push_back({"wait", "wait [--target heads] [--timeout 5m] | wait --migration NAME [-n NS]",

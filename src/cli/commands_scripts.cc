@@ -32,11 +32,11 @@ constexpr const char* kDefaultTemplate =
 -- For CREATE INDEX CONCURRENTLY and the like, open a section with
 -- '-- migrate:upgrade transaction:false'; add 'env:production' or
 -- 'env:!production' to run a section only in (or outside) an environment.
-
+${upgrades}
 
 -- migrate:downgrade
 -- Undo everything above, in reverse order.
-
+${downgrades}
 )";
 
 constexpr const char* kDefaultConfig =
@@ -165,8 +165,11 @@ Result<std::string> ReadTemplate(const std::string& script_location) {
   return s.str();
 }
 
-// Writes a new revision file; shared by create and merge.
-Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r) {
+}  // namespace
+
+// Writes a new revision file; shared by create, merge and autogenerate.
+Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r, const std::string& upgrades,
+                     const std::string& downgrades) {
   auto settings = ctx.settings();
   const std::string location = (*settings)->script_location;
   if (r.id.empty()) r.id = NextRevisionId(set);
@@ -189,12 +192,20 @@ Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r) {
 
   auto tmpl = ReadTemplate(location);
   if (!tmpl.ok()) return tmpl.status();
+  if (!(upgrades.empty() && downgrades.empty()) &&
+      (tmpl->find("${upgrades}") == std::string::npos || tmpl->find("${downgrades}") == std::string::npos)) {
+    return Status::Usage(location + "/script.sql.tmpl has no ${upgrades} and ${downgrades} placeholders: add "
+                         "them on their own lines after the '-- migrate:upgrade' and '-- migrate:downgrade' "
+                         "markers, where the generated SQL goes");
+  }
   auto text = RenderTemplate(*tmpl, {{"revision", r.id},
                                      {"down_revision", Join(r.down_revisions)},
                                      {"branch_labels", Join(r.branch_labels)},
                                      {"depends_on", Join(r.depends_on)},
                                      {"create_date", NowUtc().substr(0, 19)},
-                                     {"message", r.message}});
+                                     {"message", r.message},
+                                     {"upgrades", upgrades},
+                                     {"downgrades", downgrades}});
   if (!text.ok()) return text.status().Prefixed(location + "/script.sql.tmpl");
   // The rendered file must parse: a broken template is caught here, not at deploy.
   std::string slug = Slugify(r.message);
@@ -218,6 +229,8 @@ Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 Status RunInit(Context& ctx, const po::variables_map& vm) {
   const std::string dir = vm["directory"].as<std::string>();
@@ -280,7 +293,17 @@ Status RunCreate(Context& ctx, const po::variables_map& vm) {
       r.down_revisions = *parents;
     }
   }
-  return WriteRevision(ctx, **set, r);
+  if (vm.count("autogenerate")) {
+    auto generated = Autogenerate(ctx, **set, r);
+    if (!generated.ok()) return generated.status();
+    if (!generated->has_changes) {
+      ctx.out().Print("No changes in schema detected: the migrations at " + JoinHeads(r.down_revisions) +
+                      " already match the declared schema; no revision written");
+      return Status::Ok();
+    }
+    return WriteRevision(ctx, **set, r, generated->upgrade, generated->downgrade);
+  }
+  return WriteRevision(ctx, **set, r, "", "");
 }
 
 Status RunMerge(Context& ctx, const po::variables_map& vm) {
@@ -307,7 +330,7 @@ Status RunMerge(Context& ctx, const po::variables_map& vm) {
   r.message = vm.count("message") ? vm["message"].as<std::string>() : "Merge " + Join(r.down_revisions, " and ");
   if (vm.count("rev-id")) r.id = vm["rev-id"].as<std::string>();
   if (vm.count("branch-label")) r.branch_labels = vm["branch-label"].as<std::vector<std::string>>();
-  return WriteRevision(ctx, **set, r);
+  return WriteRevision(ctx, **set, r, "", "");
 }
 
 // Revisions between the two ends of `-r A:B` (inclusive), newest first.
@@ -476,14 +499,18 @@ std::vector<Command> ScriptCommands() {
                  p.add("directory", 1);
                },
                RunInit});
-  c.push_back({"create", "create MESSAGE [--head REV] [--branch-label L] [--depends-on REV] [--rev-id ID]",
+  c.push_back({"create", "create MESSAGE [--head REV] [--branch-label L] [--depends-on REV] [--rev-id ID] [--autogenerate [--dev-url URL]]",
                "write a new revision file from script.sql.tmpl (alias: revision)",
                [](po::options_description& d, po::positional_options_description& p) {
                  d.add_options()("message,m", po::value<std::string>(), "what the revision does")
                      ("head", po::value<std::string>(), "parent revision (default: the head; 'base' starts a new branch)")
                      ("branch-label", po::value<std::vector<std::string>>(), "label for a new branch")
                      ("depends-on", po::value<std::vector<std::string>>(), "revision this one depends on")
-                     ("rev-id", po::value<std::string>(), "revision id (default: next number or 12 hex)");
+                     ("rev-id", po::value<std::string>(), "revision id (default: next number or 12 hex)")
+                     ("autogenerate", "write the SQL that turns the migrations at the parent revision into the "
+                                      "declared schema (schema_location), and its reverse, found on scratch databases")
+                     ("schema-location", po::value<std::string>(), "declared schema directory (default: schema_location, 'schema')")
+                     ("dev-url", po::value<std::string>(), "server for scratch databases (default: a private one started from the PostgreSQL binaries here)");
                  p.add("message", 1);
                },
                RunCreate});

@@ -69,6 +69,26 @@ struct Command {
 std::vector<Command> ScriptCommands();    // init, create, merge, history, heads, branches, show
 std::vector<Command> DatabaseCommands();  // upgrade, downgrade, current, pending, stamp, check, wait
 std::vector<Command> OperatorCommands();  // operator
+std::vector<Command> LintCommands();      // lint
+
+std::vector<Command> SchemaCommands();    // verify
+
+// Writes a new revision file from script.sql.tmpl (create, merge,
+// autogenerate); `upgrades` / `downgrades` fill ${upgrades} / ${downgrades}.
+Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r, const std::string& upgrades,
+                     const std::string& downgrades);
+
+// `create --autogenerate`: the SQL from the migrations at r.down_revisions to
+// the declared schema and back, found on scratch databases.
+struct GeneratedRevision {
+  bool has_changes = false;
+  std::string upgrade;    // section bodies, comments included
+  std::string downgrade;
+};
+Result<GeneratedRevision> Autogenerate(Context& ctx, const MigrationSet& set, const Revision& r);
+
+// `check --schema`: exit 4 when the migrations at head and the declared schema differ.
+Status CheckSchema(Context& ctx);
 
 // `wait --migration NAME`: the gate through the API instead of the database.
 Status WaitForMigration(Context& ctx, const po::variables_map& vm, std::chrono::milliseconds timeout,

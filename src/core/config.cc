@@ -27,10 +27,10 @@ constexpr std::string_view kLibpqDefaults = "libpq defaults (PGHOST, PGDATABASE,
 constexpr size_t kMaxIdentifierBytes = 63;  // PostgreSQL's NAMEDATALEN - 1
 
 // In the order design.md §3 lists them; messages show this order.
-constexpr std::array<std::string_view, 10> kTopLevelKeys = {
+constexpr std::array<std::string_view, 12> kTopLevelKeys = {
     "script_location",   "version_table", "version_table_schema", "log_table",
     "environment",       "environments",  "lock_wait_timeout",    "connect_timeout",
-    "statement_timeout", "lock_timeout"};
+    "statement_timeout", "lock_timeout",  "schema_location",      "dev_url"};
 constexpr std::array<std::string_view, 2> kEnvironmentKeys = {"url", "url_env"};
 
 // PostgreSQL keeps statement_timeout and lock_timeout as int milliseconds.
@@ -252,6 +252,10 @@ Status ParseTopLevel(const std::string& path, const YAML::Node& root, ConfigFile
     }
     if (key == "script_location") {
       config.script_location = *text;
+    } else if (key == "schema_location") {
+      config.schema_location = *text;
+    } else if (key == "dev_url") {
+      config.dev_url = *text;
     } else if (key == "environment") {
       config.environment = *text;
     } else if (key == "version_table") {
@@ -429,6 +433,23 @@ Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv) {
     const fs::path base = fs::path(path).parent_path();
     s.script_location =
         location.is_absolute() || base.empty() ? location.string() : (base / location).string();
+  }
+  if (flags.schema_location) {
+    if (flags.schema_location->empty()) return Status::Usage("--schema-location: the directory is empty");
+    s.schema_location = *flags.schema_location;
+  } else {
+    const fs::path location(file.schema_location);
+    const fs::path base = fs::path(path).parent_path();
+    s.schema_location =
+        location.is_absolute() || base.empty() ? location.string() : (base / location).string();
+  }
+  if (flags.dev_url) {
+    if (flags.dev_url->empty()) return Status::Usage("--dev-url: the URL is empty");
+    s.dev_url = flags.dev_url;
+  } else if (auto v = getenv("SCHEMAGATE_DEV_URL"); v && !v->empty()) {
+    s.dev_url = v;
+  } else if (file.dev_url) {
+    s.dev_url = file.dev_url;
   }
 
   // An empty variable counts as unset (`ENVIRONMENT= schemagate ...`).

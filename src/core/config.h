@@ -25,6 +25,8 @@ struct EnvironmentConfig {
 struct ConfigFile {
   std::string path;  // "" when no file was read
   std::string script_location = "migrations";  // relative to the file's directory
+  std::string schema_location = "schema";      // the declared schema; relative to the file's directory
+  std::optional<std::string> dev_url;          // a server for scratch databases
   std::string version_table = "alembic_version";
   std::string version_table_schema = "public";
   std::string log_table = "schemagate_log";
@@ -54,6 +56,8 @@ struct Flags {
   std::optional<std::string> url;          // --url
   std::optional<std::string> environment;  // --env
   std::optional<std::string> script_location;
+  std::optional<std::string> schema_location;  // --schema-location
+  std::optional<std::string> dev_url;          // --dev-url
   std::optional<std::string> lock_wait_timeout;  // --lock-timeout
   std::optional<std::string> connect_timeout;    // --connect-timeout
   std::optional<std::string> statement_timeout;  // --statement-timeout
@@ -64,6 +68,10 @@ struct Flags {
 struct Settings {
   std::string config_path;       // the file used, "" if none
   std::string script_location;   // the migrations directory (holds versions/)
+  std::string schema_location;   // the declared schema: *.sql files applied in name order
+  // Where scratch databases are made (--dev-url, SCHEMAGATE_DEV_URL, the
+  // file's dev_url); unset: a private server is started when needed.
+  std::optional<std::string> dev_url;
   std::string version_table;
   std::string version_table_schema;
   std::string log_table;
@@ -93,6 +101,9 @@ GetEnv ProcessEnvironment();
 //   url:         --url, DATABASE_URL, the environment's url or the variable
 //                its url_env names, else "" (libpq defaults)
 //   durations:   the flag, the file, the defaults above
+//   dev_url:     --dev-url, SCHEMAGATE_DEV_URL, the file's dev_url, else unset
+//   schema_location: --schema-location (as given), the file's (relative to
+//                the file's directory), "schema"
 // An empty environment variable counts as unset; an empty --url, --env, -c
 // or --script-location is kUsage. A url_env whose variable is unset or empty
 // is kUsage naming the variable to set. An environment that the file does

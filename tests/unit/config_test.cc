@@ -23,7 +23,8 @@ using std::chrono::seconds;
 constexpr const char* kLibpqDefaults = "libpq defaults (PGHOST, PGDATABASE, ...)";
 constexpr const char* kKnownTopLevelKeys =
     "(known: script_location, version_table, version_table_schema, log_table, environment, "
-    "environments, lock_wait_timeout, connect_timeout, statement_timeout, lock_timeout)";
+    "environments, lock_wait_timeout, connect_timeout, statement_timeout, lock_timeout, schema_location, "
+    "dev_url)";
 
 // The configuration from design.md §3, plus an environment without a URL.
 constexpr const char* kDesignConfig =
@@ -108,6 +109,33 @@ TEST_F(ConfigTest, FileSettingsApplyWhenNothingOverridesThem) {
   EXPECT_EQ(s->connect_timeout, seconds(10));
   EXPECT_EQ(s->statement_timeout, std::optional<Millis>(hours(1)));
   EXPECT_EQ(s->lock_timeout, std::optional<Millis>(milliseconds(500)));
+}
+
+TEST_F(ConfigTest, DeclaredSchemaAndDevUrlComeFromFlagsThenEnvironmentThenFile) {
+  Flags flags = FileFlags("schema_location: db/schema\ndev_url: postgresql://scratch-file/postgres\n");
+  Result<Settings> s = ResolveSettings(flags, EnvOf({}));
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->schema_location, (dir_ / "db/schema").string());  // relative to the file
+  EXPECT_EQ(s->dev_url, std::optional<std::string>("postgresql://scratch-file/postgres"));
+
+  s = ResolveSettings(flags, EnvOf({{"SCHEMAGATE_DEV_URL", "postgresql://scratch-env/postgres"}}));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->dev_url, std::optional<std::string>("postgresql://scratch-env/postgres"));
+
+  flags.dev_url = "postgresql://scratch-flag/postgres";
+  flags.schema_location = "elsewhere";
+  s = ResolveSettings(flags, EnvOf({{"SCHEMAGATE_DEV_URL", "postgresql://scratch-env/postgres"}}));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->dev_url, std::optional<std::string>("postgresql://scratch-flag/postgres"));
+  EXPECT_EQ(s->schema_location, "elsewhere");  // a flag is taken as given
+
+  s = ResolveSettings(FileFlags("script_location: m\n"), EnvOf({}));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->schema_location, (dir_ / "schema").string());
+  EXPECT_FALSE(s->dev_url.has_value()) << "no dev_url: a private server is started when needed";
+
+  flags.dev_url = "";
+  EXPECT_EQ(ResolveSettings(flags, EnvOf({})).status().code(), Code::kUsage);
 }
 
 TEST_F(ConfigTest, DefaultsApplyWhenThereIsNoConfigFile) {

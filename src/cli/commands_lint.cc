@@ -1,0 +1,164 @@
+// `lint`: the rules of core/lint.h over the migration files; no database.
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "cli/context.h"
+#include "core/json_writer.h"
+#include "core/lint.h"
+#include "core/planner.h"
+
+namespace schemagate::cli {
+namespace {
+
+// Production is where a long lock hurts, and its sections are the ones
+// written with CONCURRENTLY; the config file's default environment is
+// usually development, so lint does not use it (nor ENVIRONMENT).
+constexpr const char* kLintEnvironment = "production";
+
+std::string RulesText() {
+  std::string out;
+  for (const LintRule& r : LintRules()) {
+    out += std::string(r.id) + " (" + LintSeverityName(r.severity) + "): " + r.summary +
+           "\n    why: " + r.why + "\n    safe alternative: " + r.fix + "\n";
+  }
+  return out;
+}
+
+std::string RulesJson() {
+  JsonWriter w;
+  w.BeginArray();
+  for (const LintRule& r : LintRules()) {
+    w.BeginObject()
+        .Field("rule", r.id)
+        .Field("severity", LintSeverityName(r.severity))
+        .Field("summary", r.summary)
+        .Field("why", r.why)
+        .Field("fix", r.fix)
+        .EndObject();
+  }
+  w.EndArray();
+  return w.str();
+}
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return Status::Runtime("cannot read " + path);
+  return text.str();
+}
+
+// Settings without a database: lint never connects, so the environment's URL
+// (often a variable that is unset where lint runs, in CI) must not be
+// required. The placeholder URL is never used.
+Result<Settings> LintSettings(const po::variables_map& vm, const std::string& environment) {
+  Flags flags;
+  auto opt = [&](const char* name) -> std::optional<std::string> {
+    if (vm.count(name) == 0) return std::nullopt;
+    return vm[name].as<std::string>();
+  };
+  flags.config_path = opt("config");
+  flags.script_location = opt("script-location");
+  flags.lock_timeout = opt("db-lock-timeout");
+  flags.environment = environment;
+  flags.url = "postgresql://";
+  auto settings = ResolveSettings(flags, ProcessEnvironment());
+  if (!settings.ok() || !vm.count("env") || settings->config_path.empty()) return settings;
+  // A misspelt --env would select the wrong sections without a word.
+  auto text = ReadText(settings->config_path);
+  if (!text.ok()) return text.status();
+  auto file = ParseConfigFile(settings->config_path, *text);
+  if (!file.ok()) return file.status();
+  if (!file->environments.empty() && file->environments.count(environment) == 0) {
+    std::string known;
+    for (const auto& entry : file->environments) known += (known.empty() ? "" : ", ") + entry.first;
+    return Status::Usage("--env " + environment + ": not an environment of " +
+                         settings->config_path + " (known: " + known + ")");
+  }
+  return settings;
+}
+
+Status RunLint(Context& ctx, const po::variables_map& vm) {
+  const std::string format =
+      vm.count("format") ? vm["format"].as<std::string>() : (ctx.out().json() ? "json" : "text");
+  if (format != "text" && format != "json" && format != "github") {
+    return Status::Usage("--format must be 'text', 'json' or 'github', not '" + format + "'");
+  }
+  if (vm.count("list-rules")) {
+    ctx.out().Print(format == "json" ? RulesJson() : RulesText());
+    return Status::Ok();
+  }
+
+  const std::string environment = vm.count("env") ? vm["env"].as<std::string>() : kLintEnvironment;
+  auto settings = LintSettings(vm, environment);
+  if (!settings.ok()) return settings.status();
+  auto set = MigrationSet::Load(settings->script_location, /*split=*/true);
+  if (!set.ok()) return set.status();
+  const RevisionGraph& graph = set->graph();
+
+  std::set<std::string> wanted;
+  if (vm.count("revisions")) {
+    for (const std::string& spec : vm["revisions"].as<std::vector<std::string>>()) {
+      auto ids = ResolveTarget(graph, {}, spec, Direction::kUpgrade);
+      if (!ids.ok()) return ids.status();
+      if (ids->empty()) return Status::Validation("'" + spec + "' names no revision to lint");
+      wanted.insert(ids->begin(), ids->end());
+    }
+  }
+
+  LintOptions options;
+  options.environment = environment;
+  options.lock_timeout_configured = settings->lock_timeout && settings->lock_timeout->count() > 0;
+  LintReport report;
+  report.environment = environment;
+  for (const std::string& id : graph.TopologicalOrder()) {
+    if (!wanted.empty() && wanted.count(id) == 0) continue;
+    const MigrationFile& file = *set->Find(id);
+    auto content = ReadText(file.revision.path);
+    if (!content.ok()) return content.status();
+    report.revisions.push_back(id);
+    for (LintFinding& f : LintMigration(file, *content, options)) {
+      report.findings.push_back(std::move(f));
+    }
+  }
+
+  if (format == "json") {
+    ctx.out().Print(RenderLintJson(report));
+  } else if (!report.findings.empty()) {
+    ctx.out().Print(format == "github" ? RenderLintGithub(report) : RenderLintText(report));
+  }
+  const std::string summary = std::to_string(report.errors()) + " error(s), " +
+                              std::to_string(report.warnings()) + " warning(s) in " +
+                              std::to_string(report.revisions.size()) +
+                              " migration(s) (upgrade sections for " + environment + ")";
+  if (report.errors() > 0) return Status::Validation("lint: " + summary);
+  ctx.out().Info("lint: " + summary,
+                 {{"errors", "0"}, {"warnings", std::to_string(report.warnings())}});
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<Command> LintCommands() {
+  std::vector<Command> c;
+  c.push_back(
+      {"lint", "lint [REV...] [--format text|json|github] [--env NAME] [--list-rules]",
+       "find dangerous changes in upgrade SQL before it runs (what runs in production, or --env)",
+       [](po::options_description& d, po::positional_options_description& p) {
+         d.add_options()(
+             "revisions", po::value<std::vector<std::string>>(),
+             "revisions to lint (default: all), in revision order. Only upgrade sections are "
+             "checked (downgrades undo; dropping is their job), those that run in 'production' "
+             "unless --env NAME is given (the config file's environment and ENVIRONMENT are not "
+             "used)")("format", po::value<std::string>(),
+                      "text (default; json with --output json), json, or github (GitHub Actions "
+                      "annotations). Exit 4 when any error-severity finding remains")(
+             "list-rules", "print the rules: id, severity, why and the safe alternative");
+         p.add("revisions", -1);
+       },
+       RunLint});
+  return c;
+}
+
+}  // namespace schemagate::cli

@@ -1,0 +1,274 @@
+// `schemagate lint` as users run it: the real binary over migration trees,
+// with no database (lint never connects).
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "integration/runner_fixture.h"
+
+namespace schemagate::testing {
+namespace {
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+#define EXPECT_CONTAINS(haystack, needle)                                                  \
+  EXPECT_TRUE(Contains(haystack, needle)) << "expected to find: " << (needle) << "\nin:\n" \
+                                          << (haystack)
+
+// A migration after the bundled head whose upgrade takes long locks on the
+// existing users table: lines 6 and 7 are errors, line 8 a warning.
+constexpr const char* kOffending =
+    "-- revision: 0006\n"
+    "-- down_revision: 0005\n"
+    "-- message: Offending\n"
+    "\n"
+    "-- migrate:upgrade\n"
+    "CREATE INDEX ix_users_created ON users (created_at);\n"
+    "ALTER TABLE users ADD COLUMN tier text NOT NULL;\n"
+    "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at timestamp);\n"
+    "\n"
+    "-- migrate:downgrade\n"
+    "DROP TABLE events;\n"
+    "ALTER TABLE users DROP COLUMN tier;\n"
+    "DROP INDEX ix_users_created;\n";
+
+// Only warnings: new columns of discouraged types on a new table.
+constexpr const char* kWarningsOnly =
+    "-- revision: 0007\n"
+    "-- down_revision: 0006\n"
+    "-- message: Warnings only\n"
+    "\n"
+    "-- migrate:upgrade\n"
+    "CREATE TABLE codes (id serial PRIMARY KEY, code char(3), at timestamp);\n"
+    "CREATE INDEX ix_codes_code ON codes (code);\n"
+    "\n"
+    "-- migrate:downgrade\n"
+    "DROP TABLE codes;\n";
+
+class LintCliTest : public RunnerTest {
+ protected:
+  // lint with text logs; no --url: lint must not need a database.
+  RunResult Lint(std::vector<std::string> args,
+                 const std::map<std::string, std::string>& env = {}) {
+    args.insert(args.begin(), "lint");
+    args.push_back("--log-format");
+    args.push_back("text");
+    return SgRaw(std::move(args), env);
+  }
+};
+
+TEST_F(LintCliTest, BundledMigrationsLintClean) {
+  RunResult r = Lint({});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_CONTAINS(
+      r.err, "lint: 0 error(s), 0 warning(s) in 5 migration(s) (upgrade sections for production)");
+
+  RunResult json = Lint({"--format", "json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_CONTAINS(
+      json.out,
+      R"("revisions":["0001","0002","0003","0004","0005"],"errors":0,"warnings":0,"findings":[])");
+}
+
+TEST_F(LintCliTest, OffendingMigrationExits4NamingPathLineAndRule) {
+  CopyBundledMigrations();
+  WriteMigration("0006_offending.sql", kOffending);
+  RunResult r = Lint({});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  const std::string path = "migrations/versions/0006_offending.sql";
+  EXPECT_CONTAINS(r.out,
+                  path +
+                      ":6: error: [index-not-concurrent] CREATE INDEX ix_users_created on existing "
+                      "table users without CONCURRENTLY\n    why: ");
+  EXPECT_CONTAINS(r.out, path + ":7: error: [not-null-without-default] ");
+  EXPECT_CONTAINS(
+      r.out,
+      path + ":7: error: [missing-lock-timeout] ALTER TABLE users takes an ACCESS EXCLUSIVE");
+  EXPECT_CONTAINS(r.out,
+                  path + ":8: warning: [timestamp-without-time-zone] column at of table events");
+  EXPECT_CONTAINS(r.out, "    safe alternative: ");
+  // Downgrades are not linted: DROP TABLE / DROP COLUMN there are fine.
+  EXPECT_FALSE(Contains(r.out, "drop-table")) << r.out;
+  EXPECT_FALSE(Contains(r.out, "drop-column")) << r.out;
+  EXPECT_CONTAINS(r.err, "lint: 3 error(s), 1 warning(s) in 6 migration(s)");
+}
+
+TEST_F(LintCliTest, JsonFindingsParseWithStableFields) {
+  CopyBundledMigrations();
+  WriteMigration("0006_offending.sql", kOffending);
+  RunResult r = Lint({"--format", "json"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  // A real JSON parser reads it back.
+  RunOptions opts;
+  opts.stdin_data = r.out;
+  RunResult parsed = RunProcess(
+      {"/usr/bin/python3", "-c",
+       "import json, sys\n"
+       "d = json.load(sys.stdin)\n"
+       "print(d['environment'], d['errors'], d['warnings'], ','.join(d['revisions']))\n"
+       "for f in d['findings']:\n"
+       "    assert sorted(f) == ['file', 'fix', 'line', 'message', 'revision', 'rule',\n"
+       "                         'severity', 'why'], f\n"
+       "    assert f['message'] and f['why'] and f['fix'], f\n"
+       "    print(f['file'].split('/')[-1], f['line'], f['revision'], f['rule'], f['severity'])\n"},
+      opts);
+  ASSERT_EQ(parsed.exit_code, 0) << parsed.err << "\n" << r.out;
+  EXPECT_EQ(parsed.out,
+            "production 3 1 0001,0002,0003,0004,0005,0006\n"
+            "0006_offending.sql 6 0006 index-not-concurrent error\n"
+            "0006_offending.sql 7 0006 not-null-without-default error\n"
+            "0006_offending.sql 7 0006 missing-lock-timeout error\n"
+            "0006_offending.sql 8 0006 timestamp-without-time-zone warning\n");
+  // --output json picks the JSON format too.
+  RunResult output_json = Lint({"--output", "json"});
+  EXPECT_EQ(output_json.out, r.out);
+}
+
+TEST_F(LintCliTest, GithubFormatPrintsWorkflowCommands) {
+  CopyBundledMigrations();
+  WriteMigration("0006_offending.sql", kOffending);
+  RunResult r = Lint({"--format", "github"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<std::string> seen;
+  const std::regex command(R"(^::(error|warning) file=([^,:]+),line=(\d+),title=([a-z-]+)::(.+)$)");
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, command)) << line;
+    EXPECT_EQ(m[2].str(), "migrations/versions/0006_offending.sql");
+    EXPECT_FALSE(Contains(m[5].str(), "\n"));
+    EXPECT_CONTAINS(m[5].str(), "%0Awhy: ");
+    seen.push_back(m[1].str() + " " + m[3].str() + " " + m[4].str());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "error 6 index-not-concurrent", "error 7 not-null-without-default",
+                      "error 7 missing-lock-timeout", "warning 8 timestamp-without-time-zone"}));
+}
+
+TEST_F(LintCliTest, GithubPropertiesEscapeCommasAndColons) {
+  CopyBundledMigrations();
+  std::string text = kWarningsOnly;
+  text.replace(text.find("0006"), 4, "0005");  // 0007 follows the bundled head
+  WriteMigration("0007_a,b.sql", text);
+  RunResult r = Lint({"--format", "github"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out,
+                  "::warning file=migrations/versions/0007_a%2Cb.sql,line=6,title=serial-type::");
+}
+
+TEST_F(LintCliTest, WarningsAloneExit0) {
+  CopyBundledMigrations();
+  std::string text = kWarningsOnly;
+  text.replace(text.find("0006"), 4, "0005");
+  WriteMigration("0007_warnings.sql", text);
+  RunResult r = Lint({});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "0007_warnings.sql:6: warning: [serial-type]");
+  EXPECT_CONTAINS(r.out, "0007_warnings.sql:6: warning: [char-type]");
+  EXPECT_CONTAINS(r.out, "0007_warnings.sql:6: warning: [timestamp-without-time-zone]");
+  EXPECT_FALSE(Contains(r.out, "error:")) << r.out;  // the index is on a table created above
+  EXPECT_CONTAINS(r.err, "lint: 0 error(s), 3 warning(s)");
+}
+
+TEST_F(LintCliTest, PositionalRevisionsSelectWhatIsLintedInRevisionOrder) {
+  CopyBundledMigrations();
+  WriteMigration("0006_offending.sql", kOffending);
+  WriteMigration("0007_warnings.sql", kWarningsOnly);
+  RunResult only_warnings = Lint({"0007"});
+  EXPECT_EQ(only_warnings.exit_code, 0) << only_warnings.out << only_warnings.err;
+  EXPECT_FALSE(Contains(only_warnings.out, "0006_offending")) << only_warnings.out;
+  EXPECT_CONTAINS(only_warnings.out, "0007_warnings.sql:6: warning:");
+
+  RunResult both = Lint({"0007", "0006", "--format", "json"});
+  EXPECT_EQ(both.exit_code, 4) << both.err;
+  EXPECT_CONTAINS(both.out, R"("revisions":["0006","0007"])");
+  EXPECT_LT(both.out.find("0006_offending"), both.out.find("0007_warnings"));
+
+  RunResult unknown = Lint({"0099"});
+  EXPECT_EQ(unknown.exit_code, 4) << unknown.err;
+  EXPECT_CONTAINS(unknown.err, "0099");
+}
+
+TEST_F(LintCliTest, ProductionUnlessEnvIsGivenOnTheCommandLine) {
+  CopyBundledMigrations();  // its schemagate.yaml says environment: development
+  WriteMigration("0006_envs.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n"
+                 "-- migrate:upgrade transaction:false env:production\n"
+                 "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_users_created ON users (created_at);\n"
+                 "-- migrate:upgrade env:!production\n"
+                 "CREATE INDEX IF NOT EXISTS ix_users_created ON users (created_at);\n");
+  RunResult production = Lint({}, {{"ENVIRONMENT", "development"}});
+  EXPECT_EQ(production.exit_code, 0) << production.out << production.err;
+  EXPECT_CONTAINS(production.err, "upgrade sections for production");
+
+  RunResult development = Lint({"--env", "development"});
+  EXPECT_EQ(development.exit_code, 4) << development.err;
+  EXPECT_CONTAINS(development.out, "0006_envs.sql:7: error: [index-not-concurrent]");
+  // The bundled 0002 and 0005 index users with the plain form outside production too.
+  EXPECT_CONTAINS(development.out, "0002_add_user_phone.sql:");
+  EXPECT_CONTAINS(development.err, "upgrade sections for development");
+}
+
+TEST_F(LintCliTest, ConfiguredLockTimeoutCounts) {
+  CopyBundledMigrations();
+  WriteMigration("0006_alter.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n-- migrate:upgrade\n"
+                 "ALTER TABLE users ADD COLUMN nickname text;\n");
+  RunResult unset = Lint({});
+  EXPECT_EQ(unset.exit_code, 4);
+  EXPECT_CONTAINS(unset.out, "0006_alter.sql:5: error: [missing-lock-timeout]");
+
+  RunResult flag = Lint({"--db-lock-timeout", "3s"});
+  EXPECT_EQ(flag.exit_code, 0) << flag.out << flag.err;
+
+  WriteFile(tmp_->path() + "/schemagate.yaml",
+            "script_location: migrations\nenvironment: development\nlock_timeout: 5s\n");
+  RunResult file = Lint({});
+  EXPECT_EQ(file.exit_code, 0) << file.out << file.err;
+}
+
+TEST_F(LintCliTest, IgnoreCommentsAndTheirTypos) {
+  CopyBundledMigrations();
+  WriteMigration("0006_drop.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n-- migrate:upgrade\n"
+                 "SET LOCAL lock_timeout = '5s';\n"
+                 "-- schemagate:lint-ignore drop-column -- the app stopped using it in 2.3\n"
+                 "ALTER TABLE users DROP COLUMN full_name;\n"
+                 "-- schemagate:lint-ignore drop-colum\n"
+                 "ALTER TABLE users DROP COLUMN is_active;\n");
+  RunResult r = Lint({});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_FALSE(Contains(r.out, ":7: ")) << r.out;
+  EXPECT_CONTAINS(r.out,
+                  "0006_drop.sql:8: error: [invalid-lint-ignore] lint-ignore names unknown rule "
+                  "'drop-colum'; did you mean 'drop-column'?");
+  EXPECT_CONTAINS(
+      r.out, "0006_drop.sql:9: error: [drop-column] DROP COLUMN is_active of existing table users");
+}
+
+TEST_F(LintCliTest, UnparsableMigrationExits4) {
+  CopyBundledMigrations();
+  WriteMigration("0006_bad.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n-- migrate:upgrade\n"
+                 "CREATE INDEX CONCURRENTLY ix ON users (email);\n");
+  RunResult r = Lint({});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_CONTAINS(r.err, "0006_bad.sql:5:");
+}
+
+TEST_F(LintCliTest, ListRulesPrintsEveryRule) {
+  RunResult r = Lint({"--list-rules"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* id : {"index-not-concurrent (error)", "missing-lock-timeout (error)",
+                         "char-type (warning)", "invalid-lint-ignore (error)"}) {
+    EXPECT_CONTAINS(r.out, id);
+  }
+}
+
+}  // namespace
+}  // namespace schemagate::testing
