@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 Result<std::unique_ptr<ScratchServer>> OpenScratch(Context& ctx, const Settings& settings) {
   Output& out = ctx.out();
-  auto server = ScratchServer::Open(settings.dev_url, [&out](const std::string& line) {
+  auto server = ScratchServer::Open(settings.dev_url, settings.connect_timeout, [&out](const std::string& line) {
     out.Info(line, {{"event", "scratch_server"}});
   });
   if (!server.ok()) return server.status();

@@ -10,26 +10,157 @@ namespace {
 // PostgreSQL 15's keywords that quote_ident quotes: every category but
 // UNRESERVED (pg_get_keywords() WHERE catcode <> 'U').
 const std::set<std::string_view>& QuotedKeywords() {
-  static const std::set<std::string_view> kWords = {
-      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-      "authorization", "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast",
-      "char", "character", "check", "coalesce", "collate", "collation", "column", "concurrently",
-      "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
-      "current_schema", "current_time", "current_timestamp", "current_user", "dec", "decimal",
-      "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
-      "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant",
-      "greatest", "group", "grouping", "having", "ilike", "in", "initially", "inner", "inout",
-      "int", "integer", "intersect", "interval", "into", "is", "isnull", "join", "lateral",
-      "leading", "least", "left", "like", "limit", "localtime", "localtimestamp", "national",
-      "natural", "nchar", "none", "normalize", "not", "notnull", "null", "nullif", "numeric",
-      "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing",
-      "position", "precision", "primary", "real", "references", "returning", "right", "row",
-      "select", "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric",
-      "table", "tablesample", "then", "time", "timestamp", "to", "trailing", "treat", "trim",
-      "true", "union", "unique", "user", "using", "values", "varchar", "variadic", "verbose",
-      "when", "where", "window", "with", "xmlattributes", "xmlconcat", "xmlelement",
-      "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
-      "xmlserialize", "xmltable"};
+  static const std::set<std::string_view> kWords = {"all",
+                                                    "analyse",
+                                                    "analyze",
+                                                    "and",
+                                                    "any",
+                                                    "array",
+                                                    "as",
+                                                    "asc",
+                                                    "asymmetric",
+                                                    "authorization",
+                                                    "between",
+                                                    "bigint",
+                                                    "binary",
+                                                    "bit",
+                                                    "boolean",
+                                                    "both",
+                                                    "case",
+                                                    "cast",
+                                                    "char",
+                                                    "character",
+                                                    "check",
+                                                    "coalesce",
+                                                    "collate",
+                                                    "collation",
+                                                    "column",
+                                                    "concurrently",
+                                                    "constraint",
+                                                    "create",
+                                                    "cross",
+                                                    "current_catalog",
+                                                    "current_date",
+                                                    "current_role",
+                                                    "current_schema",
+                                                    "current_time",
+                                                    "current_timestamp",
+                                                    "current_user",
+                                                    "dec",
+                                                    "decimal",
+                                                    "default",
+                                                    "deferrable",
+                                                    "desc",
+                                                    "distinct",
+                                                    "do",
+                                                    "else",
+                                                    "end",
+                                                    "except",
+                                                    "exists",
+                                                    "extract",
+                                                    "false",
+                                                    "fetch",
+                                                    "float",
+                                                    "for",
+                                                    "foreign",
+                                                    "freeze",
+                                                    "from",
+                                                    "full",
+                                                    "grant",
+                                                    "greatest",
+                                                    "group",
+                                                    "grouping",
+                                                    "having",
+                                                    "ilike",
+                                                    "in",
+                                                    "initially",
+                                                    "inner",
+                                                    "inout",
+                                                    "int",
+                                                    "integer",
+                                                    "intersect",
+                                                    "interval",
+                                                    "into",
+                                                    "is",
+                                                    "isnull",
+                                                    "join",
+                                                    "lateral",
+                                                    "leading",
+                                                    "least",
+                                                    "left",
+                                                    "like",
+                                                    "limit",
+                                                    "localtime",
+                                                    "localtimestamp",
+                                                    "national",
+                                                    "natural",
+                                                    "nchar",
+                                                    "none",
+                                                    "normalize",
+                                                    "not",
+                                                    "notnull",
+                                                    "null",
+                                                    "nullif",
+                                                    "numeric",
+                                                    "offset",
+                                                    "on",
+                                                    "only",
+                                                    "or",
+                                                    "order",
+                                                    "out",
+                                                    "outer",
+                                                    "overlaps",
+                                                    "overlay",
+                                                    "placing",
+                                                    "position",
+                                                    "precision",
+                                                    "primary",
+                                                    "real",
+                                                    "references",
+                                                    "returning",
+                                                    "right",
+                                                    "row",
+                                                    "select",
+                                                    "session_user",
+                                                    "setof",
+                                                    "similar",
+                                                    "smallint",
+                                                    "some",
+                                                    "substring",
+                                                    "symmetric",
+                                                    "table",
+                                                    "tablesample",
+                                                    "then",
+                                                    "time",
+                                                    "timestamp",
+                                                    "to",
+                                                    "trailing",
+                                                    "treat",
+                                                    "trim",
+                                                    "true",
+                                                    "union",
+                                                    "unique",
+                                                    "user",
+                                                    "using",
+                                                    "values",
+                                                    "varchar",
+                                                    "variadic",
+                                                    "verbose",
+                                                    "when",
+                                                    "where",
+                                                    "window",
+                                                    "with",
+                                                    "xmlattributes",
+                                                    "xmlconcat",
+                                                    "xmlelement",
+                                                    "xmlexists",
+                                                    "xmlforest",
+                                                    "xmlnamespaces",
+                                                    "xmlparse",
+                                                    "xmlpi",
+                                                    "xmlroot",
+                                                    "xmlserialize",
+                                                    "xmltable"};
   return kWords;
 }
 
@@ -43,8 +174,12 @@ std::string Attr(const CatalogObject& o, const std::string& key) {
 size_t NameEnd(std::string_view name) {
   bool quoted = false;
   for (size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == '"') quoted = !quoted;
-    if (!quoted && name[i] == '(') return i;
+    if (name[i] == '"') {
+      quoted = !quoted;
+    }
+    if (!quoted && name[i] == '(') {
+      return i;
+    }
   }
   return name.size();
 }
@@ -56,17 +191,27 @@ std::pair<std::string, std::string> SplitLast(const std::string& name) {
   bool quoted = false;
   size_t last_dot = std::string::npos;
   for (size_t i = 0; i < end; ++i) {
-    if (name[i] == '"') quoted = !quoted;
-    if (!quoted && name[i] == '.') last_dot = i;
+    if (name[i] == '"') {
+      quoted = !quoted;
+    }
+    if (!quoted && name[i] == '.') {
+      last_dot = i;
+    }
   }
-  if (last_dot == std::string::npos) return {"", name};
+  if (last_dot == std::string::npos) {
+    return {"", name};
+  }
   return {name.substr(0, last_dot), name.substr(last_dot + 1)};
 }
 
 // The parent table's name of a column, constraint, trigger or index.
 std::string TableName(const CatalogObject& o) {
-  if (o.kind == "index") return Attr(o, "table");
-  if (o.kind == "column" || o.kind == "constraint" || o.kind == "trigger") return SplitLast(o.name).first;
+  if (o.kind == "index") {
+    return Attr(o, "table");
+  }
+  if (o.kind == "column" || o.kind == "constraint" || o.kind == "trigger") {
+    return SplitLast(o.name).first;
+  }
   return "";
 }
 
@@ -108,7 +253,9 @@ std::vector<std::string> ParseLabels(const std::string& text) {
 std::string JoinLabels(const std::vector<std::string>& labels) {
   std::string out;
   for (const std::string& l : labels) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty()) {
+      out += ", ";
+    }
     out += QuoteLiteral(l);
   }
   return out;
@@ -118,14 +265,18 @@ std::string JoinLabels(const std::vector<std::string>& labels) {
 bool IsOrderedSubset(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   size_t j = 0;
   for (const std::string& label : b) {
-    if (j < a.size() && a[j] == label) ++j;
+    if (j < a.size() && a[j] == label) {
+      ++j;
+    }
   }
   return j == a.size();
 }
 
 std::string OneLine(std::string s) {
   for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '\n' || c == '\r') {
+      c = ' ';
+    }
   }
   return s;
 }
@@ -138,7 +289,9 @@ std::string CollapseSpace(const std::string& s) {
       space = !out.empty();
       continue;
     }
-    if (space) out += ' ';
+    if (space) {
+      out += ' ';
+    }
     space = false;
     out += c;
   }
@@ -159,27 +312,35 @@ std::string Summary(const CatalogObject& o) {
     s = "schema " + Attr(o, "schema");
   }
   s = CollapseSpace(s);
-  return s.empty() || s == "returns " ? o.kind : s;
+  return s.empty() || s == "returns" ? o.kind : s;
 }
 
 // Puts `objects` in an order where each comes after the objects of the same
 // list it depends on; ties (and cycles) keep key order.
 std::vector<const CatalogObject*> DependencyOrder(std::vector<const CatalogObject*> objects) {
   std::set<std::string> in_list;
-  for (const CatalogObject* o : objects) in_list.insert(CatalogKey(o->kind, o->name));
+  for (const CatalogObject* o : objects) {
+    in_list.insert(CatalogKey(o->kind, o->name));
+  }
   std::set<std::string> done;
   std::vector<const CatalogObject*> out;
   std::vector<bool> emitted(objects.size(), false);
   while (out.size() < objects.size()) {
     bool progress = false;
     for (size_t i = 0; i < objects.size(); ++i) {
-      if (emitted[i]) continue;
+      if (emitted[i]) {
+        continue;
+      }
       const std::string key = CatalogKey(objects[i]->kind, objects[i]->name);
       bool ready = true;
       for (const std::string& dep : objects[i]->depends_on) {
-        if (dep != key && in_list.count(dep) && !done.count(dep)) ready = false;
+        if (dep != key && in_list.count(dep) && !done.count(dep)) {
+          ready = false;
+        }
       }
-      if (!ready) continue;
+      if (!ready) {
+        continue;
+      }
       emitted[i] = true;
       done.insert(key);
       out.push_back(objects[i]);
@@ -187,7 +348,9 @@ std::vector<const CatalogObject*> DependencyOrder(std::vector<const CatalogObjec
     }
     if (!progress) {
       for (size_t i = 0; i < objects.size(); ++i) {
-        if (emitted[i]) continue;
+        if (emitted[i]) {
+          continue;
+        }
         emitted[i] = true;
         done.insert(CatalogKey(objects[i]->kind, objects[i]->name));
         out.push_back(objects[i]);
@@ -204,10 +367,14 @@ class Generator {
 
   GeneratedSql Run() {
     for (const auto& [key, o] : cur_.objects) {
-      if (o.kind == "table" && !des_.objects.count(key)) removed_tables_.insert(o.name);
+      if (o.kind == "table" && !des_.objects.count(key)) {
+        removed_tables_.insert(o.name);
+      }
     }
     for (const auto& [key, o] : des_.objects) {
-      if (o.kind == "table" && !cur_.objects.count(key)) added_tables_.insert(o.name);
+      if (o.kind == "table" && !cur_.objects.count(key)) {
+        added_tables_.insert(o.name);
+      }
     }
     FindRecreated();
     DropTriggers();
@@ -252,7 +419,9 @@ class Generator {
   static std::vector<const CatalogObject*> OfKind(const Catalog& c, const std::string& kind) {
     std::vector<const CatalogObject*> out;
     for (const auto& [key, o] : c.objects) {
-      if (o.kind == kind) out.push_back(&o);
+      if (o.kind == kind) {
+        out.push_back(&o);
+      }
     }
     return out;
   }
@@ -266,8 +435,12 @@ class Generator {
   // A current column that the migration drops (alone or with its table).
   bool ColumnGone(const std::string& column_name) const {
     const std::string key = CatalogKey("column", column_name);
-    if (!Cur(key)) return false;
-    if (removed_tables_.count(SplitLast(column_name).first)) return true;
+    if (!Cur(key)) {
+      return false;
+    }
+    if (removed_tables_.count(SplitLast(column_name).first)) {
+      return true;
+    }
     return !Des(key) || recreated_.count(key);
   }
 
@@ -278,15 +451,23 @@ class Generator {
       text += "-- WARNING: " + OneLine(w) + "\n";
       out_.warnings.push_back(OneLine(w));
     }
-    for (const std::string& n : notes) text += "-- " + OneLine(n) + "\n";
-    while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ')) sql.pop_back();
-    if (sql.empty() || sql.back() != ';') sql += ';';
+    for (const std::string& n : notes) {
+      text += "-- " + OneLine(n) + "\n";
+    }
+    while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ')) {
+      sql.pop_back();
+    }
+    if (sql.empty() || sql.back() != ';') {
+      sql += ';';
+    }
     out_.statements.push_back(text + sql);
   }
 
   bool IsEnumType(const std::string& type, const Catalog& catalog) const {
     std::string base = type;
-    while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) base.resize(base.size() - 2);
+    while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) {
+      base.resize(base.size() - 2);
+    }
     return catalog.objects.count(CatalogKey("enum", base)) > 0;
   }
 
@@ -297,15 +478,21 @@ class Generator {
     std::set<std::string> old(old_labels.begin(), old_labels.end());
     std::vector<std::string> needles;
     for (const std::string& label : ParseLabels(Attr(e, "labels"))) {
-      if (!old.count(label)) needles.push_back(QuoteLiteral(label) + "::" + e.name);
+      if (!old.count(label)) {
+        needles.push_back(QuoteLiteral(label) + "::" + e.name);
+      }
     }
     for (const auto& [key, o] : des_.objects) {
       const CatalogObject* before = Cur(key);
       for (const char* attr : {"default", "definition", "generated"}) {
         const std::string value = Attr(o, attr);
-        if (value.empty() || (before && Attr(*before, attr) == value)) continue;
+        if (value.empty() || (before && Attr(*before, attr) == value)) {
+          continue;
+        }
         for (const std::string& needle : needles) {
-          if (value.find(needle) != std::string::npos) return true;
+          if (value.find(needle) != std::string::npos) {
+            return true;
+          }
         }
       }
     }
@@ -317,17 +504,22 @@ class Generator {
   void FindRecreated() {
     for (const auto& [key, d] : des_.objects) {
       const CatalogObject* c = Cur(key);
-      if (!c) continue;
+      if (!c) {
+        continue;
+      }
       const std::string& kind = d.kind;
       bool recreate = false;
       if (kind == "constraint") {
-        recreate = Attr(*c, "definition") != Attr(d, "definition") || Attr(*c, "type") != Attr(d, "type");
+        recreate =
+            Attr(*c, "definition") != Attr(d, "definition") || Attr(*c, "type") != Attr(d, "type");
       } else if (kind == "index") {
-        recreate = Attr(*c, "definition") != Attr(d, "definition") || Attr(*c, "table") != Attr(d, "table");
+        recreate = Attr(*c, "definition") != Attr(d, "definition") ||
+                   Attr(*c, "table") != Attr(d, "table");
       } else if (kind == "trigger") {
         recreate = Attr(*c, "definition") != Attr(d, "definition");
       } else if (kind == "function") {
-        recreate = Attr(*c, "kind") != Attr(d, "kind") || Attr(*c, "returns") != Attr(d, "returns") ||
+        recreate = Attr(*c, "kind") != Attr(d, "kind") ||
+                   Attr(*c, "returns") != Attr(d, "returns") ||
                    Attr(*c, "arguments") != Attr(d, "arguments");
       } else if (kind == "column") {
         const std::string gen = Attr(d, "generated");
@@ -342,22 +534,30 @@ class Generator {
           recreate = true;
         }
       }
-      if (recreate) recreated_.insert(key);
+      if (recreate) {
+        recreated_.insert(key);
+      }
     }
 
     // Dependents, from pg_depend where the catalogs carry it and from the
     // definitions' text where they do not (hand-built catalogs).
     std::vector<std::string> work(recreated_.begin(), recreated_.end());
     for (const auto& [key, c] : cur_.objects) {
-      if ((c.kind == "constraint" || c.kind == "index") && !Des(key) && !TableGone(c)) work.push_back(key);
+      if ((c.kind == "constraint" || c.kind == "index") && !Des(key) && !TableGone(c)) {
+        work.push_back(key);
+      }
     }
     while (!work.empty()) {
       const std::string key = work.back();
       work.pop_back();
       const CatalogObject* gone = Cur(key);
-      if (!gone) continue;
+      if (!gone) {
+        continue;
+      }
       for (const auto& [dep_key, dep] : cur_.objects) {
-        if (dep_key == key || !Des(dep_key) || TableGone(dep) || !Uses(dep, *gone)) continue;
+        if (dep_key == key || !Des(dep_key) || TableGone(dep) || !Uses(dep, *gone)) {
+          continue;
+        }
         if (dep.kind == "column") {
           if (gone->kind == "enum") {
             enum_columns_[key].insert(dep_key);
@@ -369,8 +569,9 @@ class Generator {
         // Triggers, constraints and indexes cannot outlive what they use;
         // functions are bound to an enum through their signature and to a
         // function through a BEGIN ATOMIC body.
-        const bool drags = dep.kind == "trigger" || dep.kind == "constraint" || dep.kind == "index" ||
-                           (dep.kind == "function" && (gone->kind == "enum" || gone->kind == "function"));
+        const bool drags =
+            dep.kind == "trigger" || dep.kind == "constraint" || dep.kind == "index" ||
+            (dep.kind == "function" && (gone->kind == "enum" || gone->kind == "function"));
         if (drags && recreated_.insert(dep_key).second) {
           work.push_back(dep_key);
         }
@@ -379,11 +580,17 @@ class Generator {
     // Columns typed with a recreated enum, also when no pg_depend was read.
     for (const std::string& key : recreated_) {
       const CatalogObject* e = Cur(key);
-      if (!e || e->kind != "enum") continue;
+      if (!e || e->kind != "enum") {
+        continue;
+      }
       for (const CatalogObject* col : OfKind(cur_, "column")) {
         std::string base = Attr(*col, "type");
-        while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) base.resize(base.size() - 2);
-        if (base == e->name && Des(Key(*col)) && !TableGone(*col)) enum_columns_[key].insert(Key(*col));
+        while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) {
+          base.resize(base.size() - 2);
+        }
+        if (base == e->name && Des(Key(*col)) && !TableGone(*col)) {
+          enum_columns_[key].insert(Key(*col));
+        }
       }
     }
   }
@@ -391,11 +598,14 @@ class Generator {
   // Whether `dep` (a current object) uses `used`: from pg_depend, or, for
   // catalogs built without it, from the definitions' text.
   bool Uses(const CatalogObject& dep, const CatalogObject& used) const {
-    if (!dep.depends_on.empty()) return dep.depends_on.count(Key(used)) > 0;
+    if (!dep.depends_on.empty()) {
+      return dep.depends_on.count(Key(used)) > 0;
+    }
     const std::string def = Attr(dep, "definition");
-    const bool key = (used.kind == "constraint" && Attr(used, "type") != "check" &&
-                      Attr(used, "type") != "foreign key") ||
-                     (used.kind == "index" && Attr(used, "definition").rfind("CREATE UNIQUE", 0) == 0);
+    const bool key =
+        (used.kind == "constraint" && Attr(used, "type") != "check" &&
+         Attr(used, "type") != "foreign key") ||
+        (used.kind == "index" && Attr(used, "definition").rfind("CREATE UNIQUE", 0) == 0);
     if (dep.kind == "constraint" && Attr(dep, "type") == "foreign key" && key) {
       const std::string referenced = TableName(used);
       return !referenced.empty() && def.find("REFERENCES " + referenced + "(") != std::string::npos;
@@ -412,7 +622,9 @@ class Generator {
 
   void DropTriggers() {
     for (const CatalogObject* t : OfKind(cur_, "trigger")) {
-      if (TableGone(*t) || (Des(Key(*t)) && !recreated_.count(Key(*t)))) continue;
+      if (TableGone(*t) || (Des(Key(*t)) && !recreated_.count(Key(*t)))) {
+        continue;
+      }
       Emit("DROP TRIGGER " + LastPart(t->name) + " ON " + TableName(*t));
     }
   }
@@ -423,24 +635,34 @@ class Generator {
     for (const CatalogObject* s : OfKind(cur_, "sequence")) {
       const CatalogObject* d = Des(Key(*s));
       const std::string owner = Attr(*s, "owned_by");
-      if (!d || owner.empty() || Attr(*d, "owned_by") == owner) continue;
+      if (!d || owner.empty() || Attr(*d, "owned_by") == owner) {
+        continue;
+      }
       Emit("ALTER SEQUENCE " + s->name + " OWNED BY NONE");
     }
   }
 
   void DropConstraints(bool foreign_keys) {
     for (const CatalogObject* c : OfKind(cur_, "constraint")) {
-      if ((Attr(*c, "type") == "foreign key") != foreign_keys) continue;
-      if (TableGone(*c) || (Des(Key(*c)) && !recreated_.count(Key(*c)))) continue;
+      if ((Attr(*c, "type") == "foreign key") != foreign_keys) {
+        continue;
+      }
+      if (TableGone(*c) || (Des(Key(*c)) && !recreated_.count(Key(*c)))) {
+        continue;
+      }
       Emit("ALTER TABLE " + TableName(*c) + " DROP CONSTRAINT " + LastPart(c->name));
     }
   }
 
-  std::string RenameHint(const std::vector<std::string>& candidates, const std::string& rename_prefix,
-                         const std::string& what) const {
-    if (candidates.empty()) return what + ": its data is lost";
+  std::string RenameHint(const std::vector<std::string>& candidates,
+                         const std::string& rename_prefix, const std::string& what) const {
+    if (candidates.empty()) {
+      return what + ": its data is lost";
+    }
     std::string list;
-    for (const std::string& c : candidates) list += (list.empty() ? "" : ", ") + c;
+    for (const std::string& c : candidates) {
+      list += (list.empty() ? "" : ", ") + c;
+    }
     const std::string target = candidates.size() == 1 ? LastPart(candidates[0]) : "<new name>";
     return what + " while " + (candidates.size() == 1 ? list + " is" : "one of " + list + " is") +
            " added: if this is a rename, write " + rename_prefix + target +
@@ -448,10 +670,14 @@ class Generator {
   }
 
   void DropTables() {
-    if (removed_tables_.empty()) return;
+    if (removed_tables_.empty()) {
+      return;
+    }
     // A function whose signature uses a table's row type blocks DROP TABLE.
     for (const CatalogObject* f : OfKind(cur_, "function")) {
-      if (Des(Key(*f))) continue;
+      if (Des(Key(*f))) {
+        continue;
+      }
       for (const std::string& dep : f->depends_on) {
         if (dep.rfind("table ", 0) == 0 && removed_tables_.count(dep.substr(6))) {
           Emit("DROP " + FunctionWord(*f) + " " + f->name);
@@ -464,7 +690,8 @@ class Generator {
     std::vector<std::string> added(added_tables_.begin(), added_tables_.end());
     std::string list;
     for (const std::string& t : removed_tables_) {
-      warnings.push_back(RenameHint(added, "ALTER TABLE " + t + " RENAME TO ", "table " + t + " is dropped"));
+      warnings.push_back(
+          RenameHint(added, "ALTER TABLE " + t + " RENAME TO ", "table " + t + " is dropped"));
       list += (list.empty() ? "" : ", ") + t;
     }
     // One statement: PostgreSQL then orders the foreign keys among them.
@@ -473,7 +700,9 @@ class Generator {
 
   void DropIndexes() {
     for (const CatalogObject* i : OfKind(cur_, "index")) {
-      if (TableGone(*i) || (Des(Key(*i)) && !recreated_.count(Key(*i)))) continue;
+      if (TableGone(*i) || (Des(Key(*i)) && !recreated_.count(Key(*i)))) {
+        continue;
+      }
       Emit("DROP INDEX " + i->name);
     }
   }
@@ -482,7 +711,9 @@ class Generator {
   void DropDefaultsEarly() {
     for (const std::string& key : default_reset_) {
       const CatalogObject* c = Cur(key);
-      if (!c || Attr(*c, "default").empty() || default_dropped_.count(key)) continue;
+      if (!c || Attr(*c, "default").empty() || default_dropped_.count(key)) {
+        continue;
+      }
       Emit("ALTER TABLE " + TableName(*c) + " ALTER COLUMN " + LastPart(c->name) + " DROP DEFAULT");
       default_dropped_.insert(key);
     }
@@ -494,21 +725,28 @@ class Generator {
     std::stable_partition(columns.begin(), columns.end(),
                           [](const CatalogObject* c) { return !Attr(*c, "generated").empty(); });
     for (const CatalogObject* c : columns) {
-      if (TableGone(*c)) continue;
+      if (TableGone(*c)) {
+        continue;
+      }
       const std::string key = Key(*c);
       const std::string table = TableName(*c);
       const std::string column = LastPart(c->name);
       if (recreated_.count(key)) {
         Emit("ALTER TABLE " + table + " DROP COLUMN " + column,
              {"generated column " + c->name +
-              ": PostgreSQL 15 cannot change a generation expression, so the column is dropped and added "
+              ": PostgreSQL 15 cannot change a generation expression, so the column is dropped and "
+              "added "
               "again (its values are recomputed)"});
         continue;
       }
-      if (Des(key)) continue;
+      if (Des(key)) {
+        continue;
+      }
       std::vector<std::string> added;
       for (const CatalogObject* d : OfKind(des_, "column")) {
-        if (TableName(*d) == table && !Cur(Key(*d))) added.push_back(d->name);
+        if (TableName(*d) == table && !Cur(Key(*d))) {
+          added.push_back(d->name);
+        }
       }
       Emit("ALTER TABLE " + table + " DROP COLUMN " + column, {},
            {RenameHint(added, "ALTER TABLE " + table + " RENAME COLUMN " + column + " TO ",
@@ -523,14 +761,17 @@ class Generator {
   void DropRecreatedFunctions() {
     std::vector<const CatalogObject*> fns;
     for (const CatalogObject* f : OfKind(cur_, "function")) {
-      if (recreated_.count(Key(*f))) fns.push_back(f);
+      if (recreated_.count(Key(*f))) {
+        fns.push_back(f);
+      }
     }
     fns = DependencyOrder(fns);
     std::reverse(fns.begin(), fns.end());
     for (const CatalogObject* f : fns) {
       Emit("DROP " + FunctionWord(*f) + " " + f->name,
-           {f->name + " changes its kind, result or argument names or defaults, which CREATE OR REPLACE "
-                      "cannot do: it is dropped and created"});
+           {f->name +
+            " changes its kind, result or argument names or defaults, which CREATE OR REPLACE "
+            "cannot do: it is dropped and created"});
     }
   }
 
@@ -538,7 +779,9 @@ class Generator {
 
   void CreateSchemas() {
     for (const CatalogObject* s : OfKind(des_, "schema")) {
-      if (!Cur(Key(*s))) Emit("CREATE SCHEMA " + s->name);
+      if (!Cur(Key(*s))) {
+        Emit("CREATE SCHEMA " + s->name);
+      }
     }
   }
 
@@ -554,7 +797,8 @@ class Generator {
     }
     for (const CatalogObject* e : DependencyOrder(added)) {
       const std::string schema = Attr(*e, "schema");
-      Emit("CREATE EXTENSION IF NOT EXISTS " + e->name + (schema.empty() ? "" : " WITH SCHEMA " + QuoteIdentifier(schema)));
+      Emit("CREATE EXTENSION IF NOT EXISTS " + e->name +
+           (schema.empty() ? "" : " WITH SCHEMA " + QuoteIdentifier(schema)));
     }
   }
 
@@ -574,7 +818,9 @@ class Generator {
       }
       std::set<std::string> old(before.begin(), before.end());
       for (size_t i = 0; i < after.size(); ++i) {
-        if (old.count(after[i])) continue;
+        if (old.count(after[i])) {
+          continue;
+        }
         std::string where;
         if (i > 0) {
           where = " AFTER " + QuoteLiteral(after[i - 1]);
@@ -595,22 +841,27 @@ class Generator {
     std::vector<std::string> warnings;
     std::vector<std::string> notes;
     if (enum_lossy_.count(key)) {
-      warnings.push_back("enum " + e.name + " loses or reorders labels (" + JoinLabels(before) + " -> " +
-                         JoinLabels(after) +
-                         "): it is recreated and its columns are converted through text, which fails if "
-                         "a row holds a label that is gone");
+      warnings.push_back(
+          "enum " + e.name + " loses or reorders labels (" + JoinLabels(before) + " -> " +
+          JoinLabels(after) +
+          "): it is recreated and its columns are converted through text, which fails if "
+          "a row holds a label that is gone");
     } else {
-      notes.push_back("enum " + e.name +
-                      " is recreated instead of ALTER TYPE ... ADD VALUE: this migration already uses a new "
-                      "label, which PostgreSQL allows only after the ADD VALUE commits");
+      notes.push_back(
+          "enum " + e.name +
+          " is recreated instead of ALTER TYPE ... ADD VALUE: this migration already uses a new "
+          "label, which PostgreSQL allows only after the ADD VALUE commits");
     }
     Emit("ALTER TYPE " + e.name + " RENAME TO " + old_ident, notes, warnings);
     Emit("CREATE TYPE " + e.name + " AS ENUM (" + JoinLabels(after) + ")");
     for (const std::string& col_key : enum_columns_[key]) {
       const CatalogObject* c = Cur(col_key);
       const CatalogObject* d = Des(col_key);
-      if (!c || !d || recreated_.count(col_key)) continue;
-      const std::string prefix = "ALTER TABLE " + TableName(*c) + " ALTER COLUMN " + LastPart(c->name);
+      if (!c || !d || recreated_.count(col_key)) {
+        continue;
+      }
+      const std::string prefix =
+          "ALTER TABLE " + TableName(*c) + " ALTER COLUMN " + LastPart(c->name);
       if (!Attr(*c, "default").empty() && !default_dropped_.count(col_key)) {
         Emit(prefix + " DROP DEFAULT");
         default_dropped_.insert(col_key);
@@ -618,23 +869,42 @@ class Generator {
       default_reset_.insert(col_key);
       const std::string type = Attr(*c, "type");
       // A column that changes type anyway is converted once, in AlterColumns.
-      if (Attr(*d, "type") != type) continue;
+      if (Attr(*d, "type") != type) {
+        continue;
+      }
       const bool array = type.size() > 2 && type.compare(type.size() - 2, 2, "[]") == 0;
-      Emit(prefix + " TYPE " + type + " USING " + LastPart(c->name) + (array ? "::text[]::" : "::text::") + type);
+      Emit(prefix + " TYPE " + type + " USING " + LastPart(c->name) +
+           (array ? "::text[]::" : "::text::") + type);
     }
     dropped_types_.push_back(old_name);
   }
 
   static std::string SequenceOptions(const CatalogObject& s, const CatalogObject* before) {
     std::string out;
-    auto changed = [&](const char* attr) { return !before || Attr(*before, attr) != Attr(s, attr); };
-    if (changed("type") && !Attr(s, "type").empty()) out += " AS " + Attr(s, "type");
-    if (changed("start") && !Attr(s, "start").empty()) out += " START WITH " + Attr(s, "start");
-    if (changed("increment") && !Attr(s, "increment").empty()) out += " INCREMENT BY " + Attr(s, "increment");
-    if (changed("min") && !Attr(s, "min").empty()) out += " MINVALUE " + Attr(s, "min");
-    if (changed("max") && !Attr(s, "max").empty()) out += " MAXVALUE " + Attr(s, "max");
-    if (changed("cache") && !Attr(s, "cache").empty()) out += " CACHE " + Attr(s, "cache");
-    if (changed("cycle")) out += Attr(s, "cycle") == "true" ? " CYCLE" : " NO CYCLE";
+    auto changed = [&](const char* attr) {
+      return !before || Attr(*before, attr) != Attr(s, attr);
+    };
+    if (changed("type") && !Attr(s, "type").empty()) {
+      out += " AS " + Attr(s, "type");
+    }
+    if (changed("start") && !Attr(s, "start").empty()) {
+      out += " START WITH " + Attr(s, "start");
+    }
+    if (changed("increment") && !Attr(s, "increment").empty()) {
+      out += " INCREMENT BY " + Attr(s, "increment");
+    }
+    if (changed("min") && !Attr(s, "min").empty()) {
+      out += " MINVALUE " + Attr(s, "min");
+    }
+    if (changed("max") && !Attr(s, "max").empty()) {
+      out += " MAXVALUE " + Attr(s, "max");
+    }
+    if (changed("cache") && !Attr(s, "cache").empty()) {
+      out += " CACHE " + Attr(s, "cache");
+    }
+    if (changed("cycle")) {
+      out += Attr(s, "cycle") == "true" ? " CYCLE" : " NO CYCLE";
+    }
     return out;
   }
 
@@ -646,7 +916,9 @@ class Generator {
         continue;
       }
       const std::string options = SequenceOptions(*s, c);
-      if (!options.empty()) Emit("ALTER SEQUENCE " + s->name + options);
+      if (!options.empty()) {
+        Emit("ALTER SEQUENCE " + s->name + options);
+      }
     }
   }
 
@@ -656,10 +928,13 @@ class Generator {
     const std::string key = Key(f);
     for (const std::string& dep : f.depends_on) {
       const CatalogObject* o = Des(dep);
-      if (o && (o->kind == "table" || o->kind == "column")) return false;
+      if (o && (o->kind == "table" || o->kind == "column")) {
+        return false;
+      }
     }
     for (const auto& [k, o] : des_.objects) {
-      if ((o.kind == "column" || o.kind == "constraint" || o.kind == "index") && o.depends_on.count(key)) {
+      if ((o.kind == "column" || o.kind == "constraint" || o.kind == "index") &&
+          o.depends_on.count(key)) {
         return true;
       }
     }
@@ -669,34 +944,50 @@ class Generator {
   void CreateFunctions(bool early) {
     std::vector<const CatalogObject*> fns;
     for (const CatalogObject* f : OfKind(des_, "function")) {
-      if (IsEarlyFunction(*f) != early) continue;
+      if (IsEarlyFunction(*f) != early) {
+        continue;
+      }
       const CatalogObject* c = Cur(Key(*f));
-      if (!c || recreated_.count(Key(*f)) || Attr(*c, "definition") != Attr(*f, "definition")) fns.push_back(f);
+      if (!c || recreated_.count(Key(*f)) || Attr(*c, "definition") != Attr(*f, "definition")) {
+        fns.push_back(f);
+      }
     }
-    for (const CatalogObject* f : DependencyOrder(fns)) Emit(Attr(*f, "definition"));
+    for (const CatalogObject* f : DependencyOrder(fns)) {
+      Emit(Attr(*f, "definition"));
+    }
   }
 
   static std::string ColumnDefinition(const CatalogObject& col) {
     std::string s = LastPart(col.name) + " " + Attr(col, "type");
-    if (!Attr(col, "collation").empty()) s += " COLLATE " + Attr(col, "collation");
+    if (!Attr(col, "collation").empty()) {
+      s += " COLLATE " + Attr(col, "collation");
+    }
     if (!Attr(col, "generated").empty()) {
       s += " GENERATED ALWAYS AS (" + Attr(col, "generated") + ") STORED";
     } else if (!Attr(col, "default").empty()) {
       s += " DEFAULT " + Attr(col, "default");
     }
     const std::string identity = Attr(col, "identity");
-    if (!identity.empty()) s += identity == "always" ? " GENERATED ALWAYS AS IDENTITY" : " GENERATED BY DEFAULT AS IDENTITY";
-    if (Attr(col, "nullable") == "false") s += " NOT NULL";
+    if (!identity.empty()) {
+      s += identity == "always" ? " GENERATED ALWAYS AS IDENTITY"
+                                : " GENERATED BY DEFAULT AS IDENTITY";
+    }
+    if (Attr(col, "nullable") == "false") {
+      s += " NOT NULL";
+    }
     return s;
   }
 
   std::vector<const CatalogObject*> ColumnsOf(const Catalog& c, const std::string& table) const {
     std::vector<const CatalogObject*> cols;
     for (const CatalogObject* col : OfKind(c, "column")) {
-      if (TableName(*col) == table) cols.push_back(col);
+      if (TableName(*col) == table) {
+        cols.push_back(col);
+      }
     }
-    std::stable_sort(cols.begin(), cols.end(),
-                     [](const CatalogObject* a, const CatalogObject* b) { return a->position < b->position; });
+    std::stable_sort(cols.begin(), cols.end(), [](const CatalogObject* a, const CatalogObject* b) {
+      return a->position < b->position;
+    });
     return cols;
   }
 
@@ -710,7 +1001,8 @@ class Generator {
         }
         continue;
       }
-      std::string sql = std::string(unlogged ? "CREATE UNLOGGED TABLE " : "CREATE TABLE ") + t->name + " (";
+      std::string sql =
+          std::string(unlogged ? "CREATE UNLOGGED TABLE " : "CREATE TABLE ") + t->name + " (";
       const std::vector<const CatalogObject*> cols = ColumnsOf(des_, t->name);
       for (size_t i = 0; i < cols.size(); ++i) {
         sql += (i ? ",\n    " : "\n    ") + ColumnDefinition(*cols[i]);
@@ -722,14 +1014,16 @@ class Generator {
 
   void AlterColumns() {
     for (const CatalogObject* t : OfKind(des_, "table")) {
-      if (!Cur(Key(*t))) continue;
+      if (!Cur(Key(*t))) {
+        continue;
+      }
       for (const CatalogObject* d : ColumnsOf(des_, t->name)) {
         const std::string key = Key(*d);
         const CatalogObject* c = Cur(key);
         if (!c || recreated_.count(key)) {
           std::vector<std::string> notes;
-          if (Attr(*d, "nullable") == "false" && Attr(*d, "default").empty() && Attr(*d, "identity").empty() &&
-              Attr(*d, "generated").empty()) {
+          if (Attr(*d, "nullable") == "false" && Attr(*d, "default").empty() &&
+              Attr(*d, "identity").empty() && Attr(*d, "generated").empty()) {
             notes.push_back("NOT NULL without a default fails if " + t->name +
                             " has rows: add a default or backfill first");
           }
@@ -754,8 +1048,12 @@ class Generator {
     const bool type_changed = old_type != new_type;
     const bool collation_changed = Attr(c, "collation") != Attr(d, "collation");
 
-    if (!old_identity.empty() && new_identity.empty()) Emit(prefix + " DROP IDENTITY");
-    if (!Attr(c, "generated").empty() && Attr(d, "generated").empty()) Emit(prefix + " DROP EXPRESSION");
+    if (!old_identity.empty() && new_identity.empty()) {
+      Emit(prefix + " DROP IDENTITY");
+    }
+    if (!Attr(c, "generated").empty() && Attr(d, "generated").empty()) {
+      Emit(prefix + " DROP EXPRESSION");
+    }
     bool reset = default_reset_.count(key) > 0;
     if (type_changed && !old_default.empty() && !default_dropped_.count(key)) {
       // The old default may not convert to the new type: drop it and set
@@ -765,14 +1063,18 @@ class Generator {
       reset = true;
     }
     if (type_changed || collation_changed) {
-      const std::string collation = Attr(d, "collation").empty() ? "" : " COLLATE " + Attr(d, "collation");
-      const std::string reset_collation =
-          collation.empty() && collation_changed && !type_changed ? " COLLATE \"default\"" : collation;
+      const std::string collation =
+          Attr(d, "collation").empty() ? "" : " COLLATE " + Attr(d, "collation");
+      const std::string reset_collation = collation.empty() && collation_changed && !type_changed
+                                              ? " COLLATE \"default\""
+                                              : collation;
       if (type_changed) {
         const bool via_text = IsEnumType(old_type, cur_);
-        const bool array = old_type.size() > 2 && old_type.compare(old_type.size() - 2, 2, "[]") == 0;
+        const bool array =
+            old_type.size() > 2 && old_type.compare(old_type.size() - 2, 2, "[]") == 0;
         const std::string cast = via_text ? (array ? "::text[]::" : "::text::") : "::";
-        Emit(prefix + " TYPE " + new_type + reset_collation + " USING " + column + cast + new_type, {},
+        Emit(prefix + " TYPE " + new_type + reset_collation + " USING " + column + cast + new_type,
+             {},
              {"column " + d.name + " changes type from " + old_type + " to " + new_type +
               ": existing values are converted with USING " + column + cast + new_type +
               ", which fails or loses information when they do not fit"});
@@ -788,10 +1090,13 @@ class Generator {
       }
     }
     const bool not_null = Attr(d, "nullable") == "false";
-    if ((Attr(c, "nullable") == "false") != not_null) Emit(prefix + (not_null ? " SET NOT NULL" : " DROP NOT NULL"));
+    if ((Attr(c, "nullable") == "false") != not_null) {
+      Emit(prefix + (not_null ? " SET NOT NULL" : " DROP NOT NULL"));
+    }
     if (!new_identity.empty() && new_identity != old_identity) {
       const std::string how = new_identity == "always" ? "ALWAYS" : "BY DEFAULT";
-      Emit(old_identity.empty() ? prefix + " ADD GENERATED " + how + " AS IDENTITY" : prefix + " SET GENERATED " + how);
+      Emit(old_identity.empty() ? prefix + " ADD GENERATED " + how + " AS IDENTITY"
+                                : prefix + " SET GENERATED " + how);
     }
   }
 
@@ -799,7 +1104,9 @@ class Generator {
     for (const CatalogObject* s : OfKind(des_, "sequence")) {
       const std::string owner = Attr(*s, "owned_by");
       const CatalogObject* c = Cur(Key(*s));
-      if (owner.empty() || (c && Attr(*c, "owned_by") == owner)) continue;
+      if (owner.empty() || (c && Attr(*c, "owned_by") == owner)) {
+        continue;
+      }
       Emit("ALTER SEQUENCE " + s->name + " OWNED BY " + owner);
     }
   }
@@ -808,34 +1115,61 @@ class Generator {
 
   void CreateConstraints(const std::set<std::string>& types) {
     for (const CatalogObject* c : OfKind(des_, "constraint")) {
-      if (!types.count(Attr(*c, "type")) || !IsNew(*c)) continue;
-      Emit("ALTER TABLE " + TableName(*c) + " ADD CONSTRAINT " + LastPart(c->name) + " " + Attr(*c, "definition"));
+      if (!types.count(Attr(*c, "type")) || !IsNew(*c)) {
+        continue;
+      }
+      Emit("ALTER TABLE " + TableName(*c) + " ADD CONSTRAINT " + LastPart(c->name) + " " +
+           Attr(*c, "definition"));
     }
   }
 
   void CreateIndexes() {
     for (const CatalogObject* i : OfKind(des_, "index")) {
-      if (IsNew(*i)) Emit(Attr(*i, "definition"));
+      if (IsNew(*i)) {
+        Emit(Attr(*i, "definition"));
+      }
     }
   }
 
   void CreateTriggers() {
     for (const CatalogObject* t : OfKind(des_, "trigger")) {
-      if (IsNew(*t)) Emit(Attr(*t, "definition"));
+      if (IsNew(*t)) {
+        Emit(Attr(*t, "definition"));
+      }
     }
   }
 
   static std::string CommentTarget(const CatalogObject& o) {
-    if (o.kind == "schema") return "SCHEMA " + o.name;
-    if (o.kind == "extension") return "EXTENSION " + o.name;
-    if (o.kind == "enum") return "TYPE " + o.name;
-    if (o.kind == "sequence") return "SEQUENCE " + o.name;
-    if (o.kind == "table") return "TABLE " + o.name;
-    if (o.kind == "column") return "COLUMN " + o.name;
-    if (o.kind == "index") return "INDEX " + o.name;
-    if (o.kind == "function") return FunctionWord(o) + " " + o.name;
-    if (o.kind == "constraint") return "CONSTRAINT " + LastPart(o.name) + " ON " + TableName(o);
-    if (o.kind == "trigger") return "TRIGGER " + LastPart(o.name) + " ON " + TableName(o);
+    if (o.kind == "schema") {
+      return "SCHEMA " + o.name;
+    }
+    if (o.kind == "extension") {
+      return "EXTENSION " + o.name;
+    }
+    if (o.kind == "enum") {
+      return "TYPE " + o.name;
+    }
+    if (o.kind == "sequence") {
+      return "SEQUENCE " + o.name;
+    }
+    if (o.kind == "table") {
+      return "TABLE " + o.name;
+    }
+    if (o.kind == "column") {
+      return "COLUMN " + o.name;
+    }
+    if (o.kind == "index") {
+      return "INDEX " + o.name;
+    }
+    if (o.kind == "function") {
+      return FunctionWord(o) + " " + o.name;
+    }
+    if (o.kind == "constraint") {
+      return "CONSTRAINT " + LastPart(o.name) + " ON " + TableName(o);
+    }
+    if (o.kind == "trigger") {
+      return "TRIGGER " + LastPart(o.name) + " ON " + TableName(o);
+    }
     return "";
   }
 
@@ -845,7 +1179,9 @@ class Generator {
       const std::string after = Attr(d, "comment");
       const std::string before = c && !recreated_.count(key) ? Attr(*c, "comment") : "";
       const std::string target = CommentTarget(d);
-      if (after == before || target.empty()) continue;
+      if (after == before || target.empty()) {
+        continue;
+      }
       Emit("COMMENT ON " + target + " IS " + (after.empty() ? "NULL" : QuoteLiteral(after)));
     }
   }
@@ -855,31 +1191,49 @@ class Generator {
   void DropRemoved() {
     std::vector<const CatalogObject*> fns;
     for (const CatalogObject* f : OfKind(cur_, "function")) {
-      if (!Des(Key(*f)) && !dropped_functions_.count(Key(*f))) fns.push_back(f);
+      if (!Des(Key(*f)) && !dropped_functions_.count(Key(*f))) {
+        fns.push_back(f);
+      }
     }
     fns = DependencyOrder(fns);
     std::reverse(fns.begin(), fns.end());
-    for (const CatalogObject* f : fns) Emit("DROP " + FunctionWord(*f) + " " + f->name);
+    for (const CatalogObject* f : fns) {
+      Emit("DROP " + FunctionWord(*f) + " " + f->name);
+    }
 
     for (const CatalogObject* s : OfKind(cur_, "sequence")) {
-      if (Des(Key(*s))) continue;
+      if (Des(Key(*s))) {
+        continue;
+      }
       const std::string owner = Attr(*s, "owned_by");
-      if (!owner.empty() && ColumnGone(owner)) continue;  // went with its column
+      if (!owner.empty() && ColumnGone(owner)) {
+        continue;  // went with its column
+      }
       Emit("DROP SEQUENCE " + s->name);
     }
-    for (const std::string& old : dropped_types_) Emit("DROP TYPE " + old);
+    for (const std::string& old : dropped_types_) {
+      Emit("DROP TYPE " + old);
+    }
     for (const CatalogObject* e : OfKind(cur_, "enum")) {
-      if (!Des(Key(*e))) Emit("DROP TYPE " + e->name);
+      if (!Des(Key(*e))) {
+        Emit("DROP TYPE " + e->name);
+      }
     }
     std::vector<const CatalogObject*> exts;
     for (const CatalogObject* e : OfKind(cur_, "extension")) {
-      if (!Des(Key(*e))) exts.push_back(e);
+      if (!Des(Key(*e))) {
+        exts.push_back(e);
+      }
     }
     exts = DependencyOrder(exts);
     std::reverse(exts.begin(), exts.end());
-    for (const CatalogObject* e : exts) Emit("DROP EXTENSION " + e->name);
+    for (const CatalogObject* e : exts) {
+      Emit("DROP EXTENSION " + e->name);
+    }
     for (const CatalogObject* s : OfKind(cur_, "schema")) {
-      if (!Des(Key(*s))) Emit("DROP SCHEMA " + s->name);
+      if (!Des(Key(*s))) {
+        Emit("DROP SCHEMA " + s->name);
+      }
     }
   }
 
@@ -891,9 +1245,9 @@ class Generator {
   std::set<std::string> recreated_;       // keys: dropped (if present) and created again
   std::set<std::string> enum_lossy_;      // keys of enums that lose or reorder labels
   std::map<std::string, std::set<std::string>> enum_columns_;  // enum key -> column keys
-  std::set<std::string> default_reset_;   // column keys whose default must be set again
-  std::set<std::string> default_dropped_; // column keys whose default was dropped already
-  std::vector<std::string> dropped_types_;  // renamed-away enums to drop at the end
+  std::set<std::string> default_reset_;      // column keys whose default must be set again
+  std::set<std::string> default_dropped_;    // column keys whose default was dropped already
+  std::vector<std::string> dropped_types_;   // renamed-away enums to drop at the end
   std::set<std::string> dropped_functions_;  // removed functions dropped early
 };
 
@@ -909,7 +1263,9 @@ const CatalogObject* Catalog::Find(const std::string& kind, const std::string& n
   return it == objects.end() ? nullptr : &it->second;
 }
 
-std::string CatalogKey(const std::string& kind, const std::string& name) { return kind + " " + name; }
+std::string CatalogKey(const std::string& kind, const std::string& name) {
+  return kind + " " + name;
+}
 
 std::vector<CatalogDifference> DiffCatalogs(const Catalog& before, const Catalog& after) {
   std::vector<CatalogDifference> out;
@@ -927,12 +1283,18 @@ std::vector<CatalogDifference> DiffCatalogs(const Catalog& before, const Catalog
       continue;
     }
     std::set<std::string> attributes;
-    for (const auto& [k, v] : b->second.attributes) attributes.insert(k);
-    for (const auto& [k, v] : a->second.attributes) attributes.insert(k);
+    for (const auto& [k, v] : b->second.attributes) {
+      attributes.insert(k);
+    }
+    for (const auto& [k, v] : a->second.attributes) {
+      attributes.insert(k);
+    }
     for (const std::string& attr : attributes) {
       const std::string x = Attr(b->second, attr);
       const std::string y = Attr(a->second, attr);
-      if (x != y) out.push_back({a->second.kind, a->second.name, attr, x, y});
+      if (x != y) {
+        out.push_back({a->second.kind, a->second.name, attr, x, y});
+      }
     }
     ++a;
     ++b;
@@ -943,25 +1305,34 @@ std::vector<CatalogDifference> DiffCatalogs(const Catalog& before, const Catalog
 std::string FormatDifference(const CatalogDifference& d) {
   const std::string head = d.kind + " " + d.name + ": ";
   if (d.attribute.empty()) {
-    if (d.before.empty()) return head + "added (" + d.after + ")";
-    if (d.after.empty()) return head + "removed";
+    if (d.before.empty()) {
+      return head + "added (" + d.after + ")";
+    }
+    if (d.after.empty()) {
+      return head + "removed";
+    }
   }
   constexpr size_t kShort = 60;
   std::string x = CollapseSpace(d.before);
   std::string y = CollapseSpace(d.after);
   if (x.size() > kShort || y.size() > kShort) {
     size_t i = 0;
-    while (i < x.size() && i < y.size() && x[i] == y[i]) ++i;
+    while (i < x.size() && i < y.size() && x[i] == y[i]) {
+      ++i;
+    }
     const size_t start = i > 20 ? i - 20 : 0;
     auto excerpt = [&](const std::string& s) {
-      if (start >= s.size()) return std::string("...");
+      if (start >= s.size()) {
+        return std::string("...");
+      }
       std::string e = (start ? "..." : "") + s.substr(start, 50);
       return start + 50 < s.size() ? e + "..." : e;
     };
     x = excerpt(x);
     y = excerpt(y);
   }
-  return head + d.attribute + " " + (x.empty() ? "(none)" : x) + " -> " + (y.empty() ? "(none)" : y);
+  return head + d.attribute + " " + (x.empty() ? "(none)" : x) + " -> " +
+         (y.empty() ? "(none)" : y);
 }
 
 GeneratedSql GenerateMigrationSql(const Catalog& current, const Catalog& desired) {
@@ -971,12 +1342,18 @@ GeneratedSql GenerateMigrationSql(const Catalog& current, const Catalog& desired
 std::string QuoteIdentifier(std::string_view name) {
   bool bare = !name.empty() && ((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '$')) bare = false;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '$')) {
+      bare = false;
+    }
   }
-  if (bare && !QuotedKeywords().count(name)) return std::string(name);
+  if (bare && !QuotedKeywords().count(name)) {
+    return std::string(name);
+  }
   std::string out = "\"";
   for (char c : name) {
-    if (c == '"') out += '"';
+    if (c == '"') {
+      out += '"';
+    }
     out += c;
   }
   return out + "\"";
@@ -985,7 +1362,9 @@ std::string QuoteIdentifier(std::string_view name) {
 std::string QuoteLiteral(std::string_view value) {
   std::string out = "'";
   for (char c : value) {
-    if (c == '\'') out += '\'';
+    if (c == '\'') {
+      out += '\'';
+    }
     out += c;
   }
   return out + "'";

@@ -142,7 +142,9 @@ struct GeneratedSql {
 //
 // Choices:
 // - Dropping a table drops its columns, constraints, indexes, triggers and
-//   owned sequences: no separate statements for those.
+//   owned sequences: no separate statements for those. Tables go in one
+//   DROP TABLE (foreign keys among them need no order); a removed function
+//   whose signature uses a removed table's row type is dropped first.
 // - A removed and an added table (or column in one table) are written as
 //   drop-and-add with a warning that suggests ALTER TABLE ... RENAME.
 // - A changed constraint, index or trigger is dropped and added; so are the
@@ -158,8 +160,17 @@ struct GeneratedSql {
 //   committed), recreate the type (rename, create, convert columns through
 //   text, drop the old one).
 // - A changed generation expression drops and adds the column (PostgreSQL
-//   15 cannot alter it).
+//   15 cannot alter it), with the indexes and constraints that use it.
+// - A function used by a default, check or index is created before the
+//   tables (unless it uses a table itself); other functions after them, as
+//   their bodies and signatures may name tables.
 // - Identifiers are quoted only where needed.
+//
+// Dependencies come from `depends_on` where the catalog has it (ReadCatalog
+// fills it); for hand-built catalogs, foreign keys and triggers are matched
+// to keys and functions by their definitions' text. Objects that are not
+// represented (views, domains, ...) are invisible here: SQL generated for a
+// database that has them may fail where they use a changed object.
 GeneratedSql GenerateMigrationSql(const Catalog& current, const Catalog& desired);
 
 // `name` as PostgreSQL's quote_ident would write it: bare when it is

@@ -14,10 +14,10 @@ namespace schemagate {
 
 struct CatalogReadOptions {
   // Tables that are never part of the schema, qualified as
-  // "public.alembic_version" (each part may also be quoted as in the
-  // catalog's names). schemagate's own tables belong here: the version table
-  // and schemagate_log. Their columns, constraints, indexes, triggers and
-  // owned sequences are left out with them.
+  // "public.alembic_version" (a part may be double-quoted; an unqualified
+  // name means public). schemagate's own tables belong here: the version
+  // table and schemagate_log. Their columns, constraints, indexes, triggers
+  // and owned sequences are left out with them.
   std::vector<std::string> exclude_tables;
   // How long to keep retrying a server that is not up yet.
   std::chrono::milliseconds connect_timeout{10000};

@@ -64,10 +64,11 @@ Result<std::string> WithDatabase(const std::string& conninfo, const std::string&
 
 // Runs one statement outside a transaction on a fresh connection (CREATE and
 // DROP DATABASE cannot run in one).
-Status ExecuteOnce(const std::string& conninfo, const std::string& sql, const std::string& what) {
+Status ExecuteOnce(const std::string& conninfo, const std::string& sql, const std::string& what,
+                   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10)) {
   DatabaseOptions options;
   options.url = conninfo;
-  options.connect_timeout = std::chrono::seconds(10);
+  options.connect_timeout = connect_timeout;
   auto conn = db::OpenConnection(db::BuildConninfo(options, "schemagate-scratch", false), options);
   if (!conn.ok()) return conn.status();
   try {
@@ -329,12 +330,13 @@ ScratchServer::ScratchServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 ScratchServer::~ScratchServer() { TheScratch().Cleanup(); }
 
 Result<std::unique_ptr<ScratchServer>> ScratchServer::Open(const std::optional<std::string>& dev_url,
+                                                           std::chrono::milliseconds connect_timeout,
                                                            const Log& log) {
   auto impl = std::make_unique<Impl>();
   if (dev_url) {
     impl->admin_conninfo = *dev_url;
     impl->description = "the --dev-url server " + DescribeTarget(*dev_url);
-    Status ok = ExecuteOnce(*dev_url, "SELECT 1", "checking the --dev-url server");
+    Status ok = ExecuteOnce(*dev_url, "SELECT 1", "checking the --dev-url server", connect_timeout);
     if (!ok.ok()) return ok.Prefixed("--dev-url");
     InstallSignalCleanup();
     Scratch& scratch = TheScratch();

@@ -16,6 +16,7 @@
 #ifndef SCHEMAGATE_DB_SCRATCH_SERVER_H_
 #define SCHEMAGATE_DB_SCRATCH_SERVER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,13 +31,14 @@ class ScratchServer {
   // Progress lines ("Starting a private PostgreSQL 15 in /tmp/...").
   using Log = std::function<void(const std::string&)>;
 
-  // `dev_url` set: connects to it once to check it works (kRuntime naming the
-  // server, password redacted, if not). Unset: starts a private server;
+  // `dev_url` set: connects to it once to check it works, retrying for up to
+  // `connect_timeout` (a CI service may still be starting; kRuntime naming the
+  // server, password redacted, if it never works). Unset: starts a private server;
   // kRuntime when no PostgreSQL server binaries are found (saying where it
   // looked and that --dev-url is the alternative) or the server fails to
   // start (with the tail of its log).
   static Result<std::unique_ptr<ScratchServer>> Open(const std::optional<std::string>& dev_url,
-                                                     const Log& log);
+                                                     std::chrono::milliseconds connect_timeout, const Log& log);
   ~ScratchServer();
   ScratchServer(const ScratchServer&) = delete;
   ScratchServer& operator=(const ScratchServer&) = delete;

@@ -2,6 +2,8 @@
 // database built from `base` is upgraded with the SQL generated towards a
 // database built from `desired`, must then read back as that catalog, and
 // the generated downgrade must bring it back to its original catalog.
+#include "core/catalog.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 #include <future>
 #include <mutex>
 
-#include "core/catalog.h"
 #include "core/migration_file.h"
 #include "db/catalog_reader.h"
 #include "support/pg_server.h"
@@ -41,7 +42,8 @@ struct Databases {
 const std::vector<Databases>& Pairs(size_t count) {
   static std::vector<Databases> pairs;
   while (pairs.size() < count) {
-    pairs.push_back({PgServer::Shared().CreateDatabase("catalog_a"), PgServer::Shared().CreateDatabase("catalog_b")});
+    pairs.push_back({PgServer::Shared().CreateDatabase("catalog_a"),
+                     PgServer::Shared().CreateDatabase("catalog_b")});
   }
   return pairs;
 }
@@ -64,13 +66,17 @@ CREATE SCHEMA public;
 
 std::string Joined(const GeneratedSql& sql) {
   std::string out;
-  for (const std::string& s : sql.statements) out += s + "\n";
+  for (const std::string& s : sql.statements) {
+    out += s + "\n";
+  }
   return out;
 }
 
 std::string Describe(const std::vector<CatalogDifference>& diff) {
   std::string out;
-  for (const CatalogDifference& d : diff) out += "  " + FormatDifference(d) + "\n";
+  for (const CatalogDifference& d : diff) {
+    out += "  " + FormatDifference(d) + "\n";
+  }
   return out;
 }
 
@@ -92,20 +98,23 @@ Status Rebuild(const std::string& url, const std::string& source, const std::str
 struct Outcome {
   GeneratedSql up;
   GeneratedSql down;
+  bool unchanged = false;             // base and desired have the same catalog
   std::vector<std::string> failures;  // collected, so that round trips can run on other threads
 };
 
 // Builds `base` (+ `data`) in dbs.a and `desired` in dbs.b, upgrades a with
 // the generated SQL, checks it reads back as b (and that nothing is left to
 // generate), runs the generated downgrade and checks a reads back as it
-// started.
+// started. Unless `may_be_unchanged`, a case whose schemas are equal fails.
 Outcome RoundTrip(const Databases& dbs, const std::string& base, const std::string& desired,
-                  const std::string& data = "") {
+                  const std::string& data = "", bool may_be_unchanged = false) {
   Outcome out;
   auto fail = [&](const std::string& what) { out.failures.push_back(what); };
   auto read = [&](const std::string& url, const char* when) {
     Result<Catalog> c = ReadCatalog(url, ReadOptions());
-    if (!c.ok()) fail(std::string("reading ") + when + ": " + c.status().message());
+    if (!c.ok()) {
+      fail(std::string("reading ") + when + ": " + c.status().message());
+    }
     return c.ok() ? *c : Catalog{};
   };
   // The two sides are independent: build them side by side.
@@ -114,14 +123,28 @@ Outcome RoundTrip(const Databases& dbs, const std::string& base, const std::stri
     return std::make_pair(s, s.ok() ? ReadCatalog(dbs.b, ReadOptions()) : Result<Catalog>(s));
   });
   Status s = Rebuild(dbs.a, "base.sql", base + "\n;\n" + data);
-  if (!s.ok()) fail("building base: " + s.message());
+  if (!s.ok()) {
+    fail("building base: " + s.message());
+  }
   const Catalog original = s.ok() ? read(dbs.a, "base") : Catalog{};
   auto [desired_status, desired_catalog] = build_b.get();
-  if (!desired_status.ok()) fail("building desired: " + desired_status.message());
-  if (!desired_catalog.ok()) fail("reading desired: " + desired_catalog.status().message());
-  if (!out.failures.empty()) return out;
+  if (!desired_status.ok()) {
+    fail("building desired: " + desired_status.message());
+  }
+  if (!desired_catalog.ok()) {
+    fail("reading desired: " + desired_catalog.status().message());
+  }
+  if (!out.failures.empty()) {
+    return out;
+  }
   const Catalog& target = *desired_catalog;
-  if (DiffCatalogs(original, target).empty()) fail("the case changes nothing");
+  if (DiffCatalogs(original, target).empty()) {
+    out.unchanged = true;
+    if (!may_be_unchanged) {
+      fail("the case changes nothing");
+    }
+    return out;
+  }
 
   out.up = GenerateMigrationSql(original, target);
   s = ExecuteSqlScript(dbs.a, "upgrade.sql", Joined(out.up));
@@ -131,9 +154,13 @@ Outcome RoundTrip(const Databases& dbs, const std::string& base, const std::stri
   }
   const Catalog upgraded = read(dbs.a, "after the upgrade");
   const auto left = DiffCatalogs(upgraded, target);
-  if (!left.empty()) fail("after the upgrade:\n" + Describe(left) + "--- upgrade:\n" + Joined(out.up));
+  if (!left.empty()) {
+    fail("after the upgrade:\n" + Describe(left) + "--- upgrade:\n" + Joined(out.up));
+  }
   const GeneratedSql again = GenerateMigrationSql(upgraded, target);
-  if (!again.statements.empty()) fail("a second upgrade would run:\n" + Joined(again));
+  if (!again.statements.empty()) {
+    fail("a second upgrade would run:\n" + Joined(again));
+  }
 
   // The downgrade of an autogenerated migration.
   out.down = GenerateMigrationSql(target, original);
@@ -143,14 +170,19 @@ Outcome RoundTrip(const Databases& dbs, const std::string& base, const std::stri
     return out;
   }
   const auto back = DiffCatalogs(read(dbs.a, "after the downgrade"), original);
-  if (!back.empty()) fail("after the downgrade:\n" + Describe(back) + "--- downgrade:\n" + Joined(out.down));
+  if (!back.empty()) {
+    fail("after the downgrade:\n" + Describe(back) + "--- downgrade:\n" + Joined(out.down));
+  }
   return out;
 }
 
 // The same on the first pair, reporting failures to the running test.
-Outcome CheckedRoundTrip(const std::string& base, const std::string& desired) {
-  Outcome out = RoundTrip(Dbs(), base, desired);
-  for (const std::string& f : out.failures) ADD_FAILURE() << f;
+Outcome CheckedRoundTrip(const std::string& base, const std::string& desired,
+                         bool may_be_unchanged = false) {
+  Outcome out = RoundTrip(Dbs(), base, desired, "", may_be_unchanged);
+  for (const std::string& f : out.failures) {
+    ADD_FAILURE() << f;
+  }
   return out;
 }
 
@@ -181,16 +213,20 @@ class CatalogRoundTrip : public ::testing::TestWithParam<Case> {
     const ::testing::TestSuite* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
     for (int i = 0; suite && i < suite->total_test_count(); ++i) {
       const ::testing::TestInfo* info = suite->GetTestInfo(i);
-      if (!info->should_run()) continue;
+      if (!info->should_run()) {
+        continue;
+      }
       const std::string name = info->name();
       for (const Case& c : Cases()) {
-        if (name.size() > std::strlen(c.name) && name.compare(name.size() - std::strlen(c.name) - 1,
-                                                              std::string::npos, "/" + std::string(c.name)) == 0) {
+        if (name.size() > std::strlen(c.name) &&
+            name.compare(name.size() - std::strlen(c.name) - 1, std::string::npos,
+                         "/" + std::string(c.name)) == 0) {
           selected.push_back(&c);
         }
       }
     }
-    const std::vector<Databases>& pairs = Pairs(std::min(kWorkers, std::max<size_t>(selected.size(), 1)));
+    const std::vector<Databases>& pairs =
+        Pairs(std::min(kWorkers, std::max<size_t>(selected.size(), 1)));
     std::atomic<size_t> next{0};
     std::mutex mu;
     std::vector<std::future<void>> workers;
@@ -203,7 +239,9 @@ class CatalogRoundTrip : public ::testing::TestWithParam<Case> {
         }
       }));
     }
-    for (auto& w : workers) w.get();
+    for (auto& w : workers) {
+      w.get();
+    }
   }
 
   static std::map<std::string, Outcome> outcomes_;
@@ -214,13 +252,21 @@ TEST_P(CatalogRoundTrip, UpgradeReachesDesiredAndDowngradeRestoresBase) {
   const Case& c = GetParam();
   ASSERT_TRUE(outcomes_.count(c.name)) << "not run";
   const Outcome& m = outcomes_.at(c.name);
-  for (const std::string& f : m.failures) ADD_FAILURE() << f;
+  for (const std::string& f : m.failures) {
+    ADD_FAILURE() << f;
+  }
   const std::string sql = Joined(m.up);
-  for (const std::string& needle : c.up_contains) EXPECT_TRUE(Contains(sql, needle)) << needle << "\n" << sql;
-  for (const std::string& needle : c.up_lacks) EXPECT_FALSE(Contains(sql, needle)) << needle << "\n" << sql;
+  for (const std::string& needle : c.up_contains) {
+    EXPECT_TRUE(Contains(sql, needle)) << needle << "\n" << sql;
+  }
+  for (const std::string& needle : c.up_lacks) {
+    EXPECT_FALSE(Contains(sql, needle)) << needle << "\n" << sql;
+  }
   EXPECT_EQ(m.up.warnings.size(), c.up_warnings) << sql;
   const std::string down = Joined(m.down);
-  for (const std::string& needle : c.down_contains) EXPECT_TRUE(Contains(down, needle)) << needle << "\n" << down;
+  for (const std::string& needle : c.down_contains) {
+    EXPECT_TRUE(Contains(down, needle)) << needle << "\n" << down;
+  }
 }
 
 // Every case also runs backwards (its downgrade), so "added" cases check
@@ -228,34 +274,45 @@ TEST_P(CatalogRoundTrip, UpgradeReachesDesiredAndDowngradeRestoresBase) {
 const std::vector<Case>& Cases() {
   static const std::vector<Case> cases = {
       // --- extensions ---
-      {"extension_added", "", "CREATE EXTENSION pgcrypto;",
+      {"extension_added",
+       "",
+       "CREATE EXTENSION pgcrypto;",
        {"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;"},
        {},
        {"DROP EXTENSION pgcrypto;"}},
-      {"extension_moved", "CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA public;",
-       "CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;", {"ALTER EXTENSION citext SET SCHEMA ext;"}},
-      {"extension_used_by_default", "",
-       "CREATE EXTENSION \"uuid-ossp\"; CREATE TABLE t (id uuid DEFAULT uuid_generate_v4() PRIMARY KEY);",
+      {"extension_moved",
+       "CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA public;",
+       "CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;",
+       {"ALTER EXTENSION citext SET SCHEMA ext;"}},
+      {"extension_used_by_default",
+       "",
+       "CREATE EXTENSION \"uuid-ossp\"; CREATE TABLE t (id uuid DEFAULT uuid_generate_v4() PRIMARY "
+       "KEY);",
        {"id uuid DEFAULT public.uuid_generate_v4() NOT NULL"}},
       // --- schemas ---
-      {"schema_added", "", "CREATE SCHEMA app; CREATE TABLE app.t (id int); COMMENT ON SCHEMA app IS 'the app';",
+      {"schema_added",
+       "",
+       "CREATE SCHEMA app; CREATE TABLE app.t (id int); COMMENT ON SCHEMA app IS 'the app';",
        {"CREATE SCHEMA app;", "CREATE TABLE app.t", "COMMENT ON SCHEMA app IS 'the app';"}},
       // --- enums ---
-      {"enum_added", "",
+      {"enum_added",
+       "",
        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'it''s great');"
        "CREATE TABLE t (m mood DEFAULT 'ok', ms mood[]);",
-       {"CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'it''s great');", "m public.mood DEFAULT 'ok'::public.mood",
-        "ms public.mood[]"}},
-      {"enum_label_appended",
-       "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE t (m mood DEFAULT 'a');",
-       "CREATE TYPE mood AS ENUM ('a', 'b', 'c'); CREATE TABLE t (m mood DEFAULT 'a');",
-       {"ALTER TYPE public.mood ADD VALUE 'c' AFTER 'b';"},
+       {"CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'it''s great');",
+        "m public.mood DEFAULT 'ok'::public.mood", "ms public.mood[]"}},
+      {"enum_labels_added",
+       "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE t (m mood DEFAULT 'a'); CREATE TYPE size "
+       "AS ENUM ('m');",
+       "CREATE TYPE mood AS ENUM ('a', 'b', 'c'); CREATE TABLE t (m mood DEFAULT 'a');"
+       "CREATE TYPE size AS ENUM ('s', 'm', 'l');",
+       {"ALTER TYPE public.mood ADD VALUE 'c' AFTER 'b';",
+        "ALTER TYPE public.size ADD VALUE 's' BEFORE 'm';",
+        "ALTER TYPE public.size ADD VALUE 'l' AFTER 'm';"},
        {"RENAME TO"},
        {"RENAME TO mood__old", "USING m::text::public.mood"},
        0,
        "INSERT INTO t VALUES ('a'), ('b');"},
-      {"enum_label_prepended", "CREATE TYPE mood AS ENUM ('b');", "CREATE TYPE mood AS ENUM ('a', 'b');",
-       {"ALTER TYPE public.mood ADD VALUE 'a' BEFORE 'b';"}},
       {"enum_label_removed",
        "CREATE TYPE mood AS ENUM ('a', 'b', 'c');"
        "CREATE TABLE t (m mood DEFAULT 'a', ms mood[], n int CHECK (n > 0));"
@@ -263,15 +320,21 @@ const std::vector<Case>& Cases() {
        "CREATE TYPE mood AS ENUM ('a', 'c');"
        "CREATE TABLE t (m mood DEFAULT 'a', ms mood[], n int CHECK (n > 0));"
        "CREATE TABLE u (m text);",
-       {"ALTER TYPE public.mood RENAME TO mood__old;", "CREATE TYPE public.mood AS ENUM ('a', 'c');",
-        "USING m::text::public.mood", "USING ms::text[]::public.mood[]", "DROP TYPE public.mood__old;",
+       {"ALTER TYPE public.mood RENAME TO mood__old;",
+        "CREATE TYPE public.mood AS ENUM ('a', 'c');", "USING m::text::public.mood",
+        "USING ms::text[]::public.mood[]", "DROP TYPE public.mood__old;",
         "ALTER TABLE public.u ALTER COLUMN m TYPE text USING m::text::text"},
        {},
        {},
        2,  // the enum, and u.m's type change
        "INSERT INTO t (m, ms) VALUES ('a', '{a,c}'), ('c', NULL); INSERT INTO u VALUES ('c');"},
-      {"enum_labels_reordered", "CREATE TYPE mood AS ENUM ('a', 'b');", "CREATE TYPE mood AS ENUM ('b', 'a');",
-       {"RENAME TO mood__old"}, {}, {}, 1},
+      {"enum_labels_reordered",
+       "CREATE TYPE mood AS ENUM ('a', 'b');",
+       "CREATE TYPE mood AS ENUM ('b', 'a');",
+       {"RENAME TO mood__old"},
+       {},
+       {},
+       1},
       {"enum_new_label_used_at_once",
        "CREATE TYPE mood AS ENUM ('a'); CREATE TABLE t (m mood DEFAULT 'a');",
        "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE t (m mood DEFAULT 'b');",
@@ -281,33 +344,56 @@ const std::vector<Case>& Cases() {
        "CREATE TYPE mood AS ENUM ('a', 'b', 'c');"
        "CREATE TABLE t (m mood CHECK (m <> 'b'));"
        "CREATE INDEX ix_t_c ON t (m) WHERE m = 'c';"
-       "CREATE FUNCTION is_a(x mood) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT x = 'a' $$;",
+       "CREATE FUNCTION is_a(x mood) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT x = 'a' "
+       "$$;",
        "CREATE TYPE mood AS ENUM ('c', 'b', 'a');"
        "CREATE TABLE t (m mood CHECK (m <> 'b'));"
        "CREATE INDEX ix_t_c ON t (m) WHERE m = 'c';"
-       "CREATE FUNCTION is_a(x mood) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT x = 'a' $$;",
-       {"DROP FUNCTION public.is_a(public.mood);", "DROP INDEX public.ix_t_c;", "DROP CONSTRAINT t_m_check"},
+       "CREATE FUNCTION is_a(x mood) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT x = 'a' "
+       "$$;",
+       {"DROP FUNCTION public.is_a(public.mood);", "DROP INDEX public.ix_t_c;",
+        "DROP CONSTRAINT t_m_check"},
        {},
        {},
        1,
        "INSERT INTO t VALUES ('a'), ('c');"},
-      {"enum_removed", "CREATE TYPE mood AS ENUM ('a'); CREATE TABLE t (id int, m mood);",
-       "CREATE TABLE t (id int);", {"ALTER TABLE public.t DROP COLUMN m;", "DROP TYPE public.mood;"}, {}, {}, 1},
+      {"enum_removed",
+       "CREATE TYPE mood AS ENUM ('a'); CREATE TABLE t (id int, m mood);",
+       "CREATE TABLE t (id int);",
+       {"ALTER TABLE public.t DROP COLUMN m;", "DROP TYPE public.mood;"},
+       {},
+       {},
+       1},
       // --- sequences ---
-      {"sequence_added", "",
+      {"sequence_added",
+       "",
        "CREATE SEQUENCE s AS integer START 10 INCREMENT 5 MINVALUE 10 MAXVALUE 1000 CACHE 3 CYCLE;",
-       {"CREATE SEQUENCE public.s AS integer START WITH 10 INCREMENT BY 5 MINVALUE 10 MAXVALUE 1000 CACHE 3 CYCLE;"},
+       {"CREATE SEQUENCE public.s AS integer START WITH 10 INCREMENT BY 5 MINVALUE 10 MAXVALUE "
+        "1000 CACHE 3 CYCLE;"},
        {},
        {"DROP SEQUENCE public.s;"}},
-      {"sequence_changed", "CREATE SEQUENCE s;", "CREATE SEQUENCE s AS integer INCREMENT 2 MAXVALUE 500 CACHE 10 CYCLE;",
+      {"sequence_changed",
+       "CREATE SEQUENCE s;",
+       "CREATE SEQUENCE s AS integer INCREMENT 2 MAXVALUE 500 CACHE 10 CYCLE;",
        {"ALTER SEQUENCE public.s AS integer INCREMENT BY 2 MAXVALUE 500 CACHE 10 CYCLE;"}},
-      {"serial_table_added", "", "CREATE TABLE t (id serial PRIMARY KEY, big bigserial, name text);",
-       {"CREATE SEQUENCE public.t_id_seq AS integer", "DEFAULT nextval('public.t_id_seq'::regclass) NOT NULL",
+      {"serial_table_added",
+       "",
+       "CREATE TABLE t (id serial PRIMARY KEY, big bigserial, name text);",
+       {"CREATE SEQUENCE public.t_id_seq AS integer",
+        "DEFAULT nextval('public.t_id_seq'::regclass) NOT NULL",
         "ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id;"}},
-      {"serial_table_removed", "CREATE TABLE t (id serial PRIMARY KEY, name text); CREATE TABLE keep (id int);",
-       "CREATE TABLE keep (id int);", {"DROP TABLE public.t;"}, {"DROP SEQUENCE"}, {}, 1},
-      {"serial_column_added", "CREATE TABLE t (name text);", "CREATE TABLE t (name text, id bigserial);",
-       {"CREATE SEQUENCE public.t_id_seq", "ADD COLUMN id bigint DEFAULT nextval('public.t_id_seq'::regclass) NOT NULL",
+      {"serial_table_removed",
+       "CREATE TABLE t (id serial PRIMARY KEY, name text); CREATE TABLE keep (id int);",
+       "CREATE TABLE keep (id int);",
+       {"DROP TABLE public.t;"},
+       {"DROP SEQUENCE"},
+       {},
+       1},
+      {"serial_column_added",
+       "CREATE TABLE t (name text);",
+       "CREATE TABLE t (name text, id bigserial);",
+       {"CREATE SEQUENCE public.t_id_seq",
+        "ADD COLUMN id bigint DEFAULT nextval('public.t_id_seq'::regclass) NOT NULL",
         "OWNED BY public.t.id"},
        {},
        {},
@@ -325,11 +411,14 @@ const std::vector<Case>& Cases() {
        {},
        1},
       // --- tables ---
-      {"table_added", "",
-       "CREATE TABLE \"User Data\" (\"Order\" int NOT NULL, \"user\" text COLLATE \"C\", note text DEFAULT 'it''s',"
+      {"table_added",
+       "",
+       "CREATE TABLE \"User Data\" (\"Order\" int NOT NULL, \"user\" text COLLATE \"C\", note text "
+       "DEFAULT 'it''s',"
        " at timestamptz DEFAULT now());"
        "CREATE UNLOGGED TABLE scratch (id int);",
-       {"CREATE TABLE public.\"User Data\" (\n    \"Order\" integer NOT NULL,\n    \"user\" text COLLATE \"C\",",
+       {"CREATE TABLE public.\"User Data\" (\n    \"Order\" integer NOT NULL,\n    \"user\" text "
+        "COLLATE \"C\",",
         "CREATE UNLOGGED TABLE public.scratch"}},
       {"table_removed",
        "CREATE TABLE parent (id int PRIMARY KEY);"
@@ -343,32 +432,47 @@ const std::vector<Case>& Cases() {
        {"DROP INDEX", "DROP TRIGGER", "DROP CONSTRAINT"},
        {},
        2},
-      {"table_renamed", "CREATE TABLE customers (id int);", "CREATE TABLE clients (id int);",
-       {"-- WARNING: table public.customers is dropped while public.clients is added: if this is a rename, write "
+      {"table_renamed",
+       "CREATE TABLE customers (id int);",
+       "CREATE TABLE clients (id int);",
+       {"-- WARNING: table public.customers is dropped while public.clients is added: if this is a "
+        "rename, write "
         "ALTER TABLE public.customers RENAME TO clients instead"},
        {},
        {},
        1},
-      {"table_logging_changed", "CREATE TABLE t (id int);", "CREATE UNLOGGED TABLE t (id int);",
+      {"table_logging_changed",
+       "CREATE TABLE t (id int);",
+       "CREATE UNLOGGED TABLE t (id int);",
        {"ALTER TABLE public.t SET UNLOGGED;"}},
       // --- columns ---
-      {"column_added", "CREATE TABLE t (id int);",
+      {"column_added",
+       "CREATE TABLE t (id int);",
        "CREATE TABLE t (id int, note text, flag boolean NOT NULL DEFAULT false);",
-       {"ALTER TABLE public.t ADD COLUMN note text;", "ALTER TABLE public.t ADD COLUMN flag boolean DEFAULT false NOT NULL;"},
+       {"ALTER TABLE public.t ADD COLUMN note text;",
+        "ALTER TABLE public.t ADD COLUMN flag boolean DEFAULT false NOT NULL;"},
        {},
-       {"-- WARNING: column public.t.note is dropped: its data is lost\nALTER TABLE public.t DROP COLUMN note;"},
+       {"-- WARNING: column public.t.note is dropped: its data is lost\nALTER TABLE public.t DROP "
+        "COLUMN note;"},
        0,
        "INSERT INTO t VALUES (1);"},
       {"columns_removed_with_generated_dependent",
-       "CREATE TABLE t (id int, a int, g int GENERATED ALWAYS AS (a * 2) STORED);", "CREATE TABLE t (id int);",
+       "CREATE TABLE t (id int, a int, g int GENERATED ALWAYS AS (a * 2) STORED);",
+       "CREATE TABLE t (id int);",
        {"ALTER TABLE public.t DROP COLUMN g;\n-- WARNING: column public.t.a is dropped"},
        {},
        {},
        2,
        "INSERT INTO t (id, a) VALUES (1, 2);"},
-      {"column_renamed", "CREATE TABLE users (id int, phone text);", "CREATE TABLE users (id int, mobile text);",
-       {"RENAME COLUMN phone TO mobile"}, {}, {}, 1},
-      {"column_type_changed", "CREATE TABLE users (id int, phone varchar(20) DEFAULT '');",
+      {"column_renamed",
+       "CREATE TABLE users (id int, phone text);",
+       "CREATE TABLE users (id int, mobile text);",
+       {"RENAME COLUMN phone TO mobile"},
+       {},
+       {},
+       1},
+      {"column_type_changed",
+       "CREATE TABLE users (id int, phone varchar(20) DEFAULT '');",
        "CREATE TABLE users (id int, phone text DEFAULT 'none');",
        {"ALTER TABLE public.users ALTER COLUMN phone TYPE text USING phone::text;",
         "SET DEFAULT 'none'::text"},
@@ -376,65 +480,91 @@ const std::vector<Case>& Cases() {
        {},
        1,
        "INSERT INTO users VALUES (1, '555-1234');"},
-      {"column_default_changed", "CREATE TABLE t (a int DEFAULT 1, b int, c int DEFAULT 3);",
-       "CREATE TABLE t (a int DEFAULT 2, b int DEFAULT 5, c int);",
-       {"ALTER COLUMN a SET DEFAULT 2;", "ALTER COLUMN b SET DEFAULT 5;", "ALTER COLUMN c DROP DEFAULT;"}},
-      {"column_nullability_changed", "CREATE TABLE t (a int, b int NOT NULL);", "CREATE TABLE t (a int NOT NULL, b int);",
-       {"ALTER COLUMN a SET NOT NULL;", "ALTER COLUMN b DROP NOT NULL;"}},
-      {"column_identity_added", "CREATE TABLE t (id int NOT NULL);",
-       "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY);",
-       {"ALTER TABLE public.t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;"}},
-      {"column_identity_changed", "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);",
-       "CREATE TABLE t (id bigint GENERATED BY DEFAULT AS IDENTITY);",
-       {"ALTER TABLE public.t ALTER COLUMN id SET GENERATED BY DEFAULT;"}},
-      {"column_identity_in_new_table", "", "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
+      {"column_default_nullability_collation_changed",
+       "CREATE TABLE t (a int DEFAULT 1, b int, c int DEFAULT 3, d int, e int NOT NULL, s text);",
+       "CREATE TABLE t (a int DEFAULT 2, b int DEFAULT 5, c int, d int NOT NULL, e int, s text "
+       "COLLATE \"C\");",
+       {"ALTER COLUMN a SET DEFAULT 2;", "ALTER COLUMN b SET DEFAULT 5;",
+        "ALTER COLUMN c DROP DEFAULT;", "ALTER COLUMN d SET NOT NULL;",
+        "ALTER COLUMN e DROP NOT NULL;",
+        "ALTER TABLE public.t ALTER COLUMN s TYPE text COLLATE \"C\";"}},
+      {"column_identity_added_and_changed",
+       "CREATE TABLE t1 (id int NOT NULL); CREATE TABLE t2 (id bigint GENERATED ALWAYS AS "
+       "IDENTITY);",
+       "CREATE TABLE t1 (id int GENERATED ALWAYS AS IDENTITY);"
+       "CREATE TABLE t2 (id bigint GENERATED BY DEFAULT AS IDENTITY);",
+       {"ALTER TABLE public.t1 ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;",
+        "ALTER TABLE public.t2 ALTER COLUMN id SET GENERATED BY DEFAULT;"},
+       {},
+       {"ALTER TABLE public.t1 ALTER COLUMN id DROP IDENTITY;"}},
+      {"column_identity_in_new_table",
+       "",
+       "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
        {"id bigint GENERATED ALWAYS AS IDENTITY NOT NULL"}},
-      {"column_generated_added", "CREATE TABLE t (a int);",
-       "CREATE TABLE t (a int, twice int GENERATED ALWAYS AS (a * 2) STORED);",
-       {"ADD COLUMN twice integer GENERATED ALWAYS AS ((a * 2)) STORED;"}},
+      {"column_generated_added_and_made_plain",
+       "CREATE TABLE t1 (a int); CREATE TABLE t2 (a int, g int GENERATED ALWAYS AS (a * 2) "
+       "STORED);",
+       "CREATE TABLE t1 (a int, twice int GENERATED ALWAYS AS (a * 2) STORED); CREATE TABLE t2 (a "
+       "int, g int);",
+       {"ALTER TABLE public.t1 ADD COLUMN twice integer GENERATED ALWAYS AS ((a * 2)) STORED;",
+        "ALTER TABLE public.t2 ALTER COLUMN g DROP EXPRESSION;"}},
       {"column_generated_changed",
-       "CREATE TABLE t (a int, g int GENERATED ALWAYS AS (a * 2) STORED); CREATE INDEX ix_t_g ON t (g);"
+       "CREATE TABLE t (a int, g int GENERATED ALWAYS AS (a * 2) STORED); CREATE INDEX ix_t_g ON t "
+       "(g);"
        "COMMENT ON COLUMN t.g IS 'derived';",
-       "CREATE TABLE t (a int, g int GENERATED ALWAYS AS (a * 3) STORED); CREATE INDEX ix_t_g ON t (g);"
+       "CREATE TABLE t (a int, g int GENERATED ALWAYS AS (a * 3) STORED); CREATE INDEX ix_t_g ON t "
+       "(g);"
        "COMMENT ON COLUMN t.g IS 'derived';",
-       {"DROP INDEX public.ix_t_g;", "ALTER TABLE public.t DROP COLUMN g;", "COMMENT ON COLUMN public.t.g IS 'derived';"},
+       {"DROP INDEX public.ix_t_g;", "ALTER TABLE public.t DROP COLUMN g;",
+        "COMMENT ON COLUMN public.t.g IS 'derived';"},
        {},
        {},
        0,
        "INSERT INTO t (a) VALUES (1);"},
-      {"column_generated_to_plain", "CREATE TABLE t (a int, g int GENERATED ALWAYS AS (a * 2) STORED);",
-       "CREATE TABLE t (a int, g int);", {"ALTER TABLE public.t ALTER COLUMN g DROP EXPRESSION;"}},
-      {"column_collation_changed", "CREATE TABLE t (s text);", "CREATE TABLE t (s text COLLATE \"C\");",
-       {"ALTER TABLE public.t ALTER COLUMN s TYPE text COLLATE \"C\";"}},
       // --- constraints ---
-      {"primary_key_added", "CREATE TABLE t (id int);", "CREATE TABLE t (id int PRIMARY KEY);",
-       {"ALTER COLUMN id SET NOT NULL;", "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);"}},
+      {"primary_key_added",
+       "CREATE TABLE t (id int);",
+       "CREATE TABLE t (id int PRIMARY KEY);",
+       {"ALTER COLUMN id SET NOT NULL;",
+        "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);"}},
       {"primary_key_changed_with_foreign_key",
        "CREATE TABLE parent (id int, code int, CONSTRAINT parent_pkey PRIMARY KEY (id));"
        "CREATE TABLE child (parent_id int REFERENCES parent (id));",
-       "CREATE TABLE parent (id int, code int, CONSTRAINT parent_pkey PRIMARY KEY (id) INCLUDE (code));"
+       "CREATE TABLE parent (id int, code int, CONSTRAINT parent_pkey PRIMARY KEY (id) INCLUDE "
+       "(code));"
        "CREATE TABLE child (parent_id int REFERENCES parent (id));",
        {"ALTER TABLE public.child DROP CONSTRAINT child_parent_id_fkey;",
         "ADD CONSTRAINT parent_pkey PRIMARY KEY (id) INCLUDE (code);",
-        "ADD CONSTRAINT child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.parent(id);"}},
-      {"unique_added", "CREATE TABLE t (a int, b int);",
-       "CREATE TABLE t (a int UNIQUE, b int, CONSTRAINT t_ab UNIQUE (a, b) DEFERRABLE INITIALLY DEFERRED);",
-       {"ADD CONSTRAINT t_a_key UNIQUE (a);", "ADD CONSTRAINT t_ab UNIQUE (a, b) DEFERRABLE INITIALLY DEFERRED;"},
+        "ADD CONSTRAINT child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES "
+        "public.parent(id);"}},
+      {"unique_and_exclusion_added",
+       "CREATE TABLE t (a int, b int); CREATE TABLE booking (during tsrange);",
+       "CREATE TABLE t (a int UNIQUE, b int, CONSTRAINT t_ab UNIQUE (a, b) DEFERRABLE INITIALLY "
+       "DEFERRED);"
+       "CREATE TABLE booking (during tsrange, EXCLUDE USING gist (during WITH &&));",
+       {"ADD CONSTRAINT t_a_key UNIQUE (a);",
+        "ADD CONSTRAINT t_ab UNIQUE (a, b) DEFERRABLE INITIALLY DEFERRED;",
+        "ADD CONSTRAINT booking_during_excl EXCLUDE USING gist (during WITH &&);"},
        {},
-       {"ALTER TABLE public.t DROP CONSTRAINT t_a_key;"}},
-      {"check_changed", "CREATE TABLE t (n int CONSTRAINT n_positive CHECK (n > 0));",
-       "CREATE TABLE t (n int CONSTRAINT n_positive CHECK (n >= 0));",
-       {"DROP CONSTRAINT n_positive;", "ADD CONSTRAINT n_positive CHECK ((n >= 0));"}},
-      {"check_added_and_removed", "CREATE TABLE t (n int CHECK (n > 0), m int);",
-       "CREATE TABLE t (n int, m int CHECK (m < 10));",
-       {"DROP CONSTRAINT t_n_check;", "ADD CONSTRAINT t_m_check CHECK ((m < 10));"}},
-      {"foreign_key_added", "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int);",
-       "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int REFERENCES p ON DELETE CASCADE ON UPDATE SET NULL);",
-       {"ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) ON UPDATE SET NULL ON DELETE CASCADE;"}},
-      {"foreign_key_changed",
-       "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int REFERENCES p ON DELETE CASCADE);",
-       "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int REFERENCES p ON DELETE SET NULL);",
-       {"DROP CONSTRAINT c_pid_fkey;", "ON DELETE SET NULL;"}},
+       {"ALTER TABLE public.t DROP CONSTRAINT t_a_key;",
+        "ALTER TABLE public.booking DROP CONSTRAINT booking_during_excl;"}},
+      {"checks_changed_added_and_removed",
+       "CREATE TABLE t (n int CONSTRAINT n_positive CHECK (n > 0), k int CHECK (k > 0), m int);",
+       "CREATE TABLE t (n int CONSTRAINT n_positive CHECK (n >= 0), k int, m int CHECK (m < 10));",
+       {"DROP CONSTRAINT n_positive;", "ADD CONSTRAINT n_positive CHECK ((n >= 0));",
+        "DROP CONSTRAINT t_k_check;", "ADD CONSTRAINT t_m_check CHECK ((m < 10));"}},
+      {"foreign_keys_added_and_changed",
+       "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c1 (pid int);"
+       "CREATE TABLE c2 (pid int REFERENCES p ON DELETE CASCADE);",
+       "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c1 (pid int REFERENCES p ON DELETE "
+       "CASCADE ON UPDATE SET NULL);"
+       "CREATE TABLE c2 (pid int REFERENCES p ON DELETE SET NULL);",
+       {"ADD CONSTRAINT c1_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) ON UPDATE SET NULL "
+        "ON DELETE CASCADE;",
+        "ALTER TABLE public.c2 DROP CONSTRAINT c2_pid_fkey;",
+        "ADD CONSTRAINT c2_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) ON DELETE SET NULL;"},
+       {},
+       {"ALTER TABLE public.c1 DROP CONSTRAINT c1_pid_fkey;"}},
       {"foreign_key_to_dropped_table",
        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int REFERENCES p);",
        "CREATE TABLE c (pid int);",
@@ -442,11 +572,9 @@ const std::vector<Case>& Cases() {
        {},
        {},
        1},
-      {"exclusion_added", "CREATE TABLE booking (during tsrange);",
-       "CREATE TABLE booking (during tsrange, EXCLUDE USING gist (during WITH &&));",
-       {"ADD CONSTRAINT booking_during_excl EXCLUDE USING gist (during WITH &&);"}},
       // --- indexes ---
-      {"indexes_added", "CREATE TABLE t (a int, b text);",
+      {"indexes_added",
+       "CREATE TABLE t (a int, b text);",
        "CREATE TABLE t (a int, b text);"
        "CREATE INDEX ix_t_a ON t (a);"
        "CREATE UNIQUE INDEX ux_t_b ON t (lower(b)) WHERE a > 0;"
@@ -456,7 +584,8 @@ const std::vector<Case>& Cases() {
         "CREATE INDEX \"Ix Desc\" ON public.t USING btree (a DESC NULLS LAST, b);"},
        {},
        {"DROP INDEX public.ix_t_a;", "DROP INDEX public.\"Ix Desc\";"}},
-      {"index_changed", "CREATE TABLE t (a int, b int); CREATE INDEX ix_t ON t (a);",
+      {"index_changed",
+       "CREATE TABLE t (a int, b int); CREATE INDEX ix_t ON t (a);",
        "CREATE TABLE t (a int, b int); CREATE INDEX ix_t ON t (a, b);",
        {"DROP INDEX public.ix_t;", "CREATE INDEX ix_t ON public.t USING btree (a, b);"}},
       {"unique_index_behind_foreign_key_changed",
@@ -466,20 +595,26 @@ const std::vector<Case>& Cases() {
        "CREATE TABLE c (code int REFERENCES p (code));",
        {"ALTER TABLE public.c DROP CONSTRAINT c_code_fkey;", "DROP INDEX public.ux_p_code;"}},
       // --- functions ---
-      {"function_added", "",
-       "CREATE FUNCTION add(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;"
+      {"function_added",
+       "",
+       "CREATE FUNCTION add(a int, b int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE AS $$ "
+       "SELECT a + b $$;"
        "CREATE FUNCTION add(a text, b text) RETURNS text LANGUAGE sql AS $$ SELECT a || b $$;"
        "CREATE PROCEDURE noop() LANGUAGE plpgsql AS $$ BEGIN NULL; END $$;",
        {"CREATE OR REPLACE FUNCTION public.add(a integer, b integer DEFAULT 1)",
-        "CREATE OR REPLACE FUNCTION public.add(a text, b text)", "CREATE OR REPLACE PROCEDURE public.noop()"},
+        "CREATE OR REPLACE FUNCTION public.add(a text, b text)",
+        "CREATE OR REPLACE PROCEDURE public.noop()"},
        {},
        {"DROP FUNCTION public.add(integer, integer);", "DROP FUNCTION public.add(text, text);",
         "DROP PROCEDURE public.noop();"}},
-      {"function_body_changed",
-       "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS $$ SELECT x + 1 $$;",
-       "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql STABLE AS $$ SELECT x + 2 $$;",
-       {"CREATE OR REPLACE FUNCTION public.f(x integer)"},
-       {"DROP FUNCTION"}},
+      {"function_body_and_argument_changed",
+       "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS $$ SELECT x + 1 $$;"
+       "CREATE FUNCTION g(x int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+       "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql STABLE AS $$ SELECT x + 2 $$;"
+       "CREATE FUNCTION g(y int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+       {"CREATE OR REPLACE FUNCTION public.f(x integer)", "DROP FUNCTION public.g(integer);",
+        "CREATE OR REPLACE FUNCTION public.g(y integer)"},
+       {"DROP FUNCTION public.f("}},
       {"function_result_changed_with_dependents",
        "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT x $$;"
        "CREATE TABLE t (a int DEFAULT f(1), b int CHECK (f(b) > 0));"
@@ -489,53 +624,64 @@ const std::vector<Case>& Cases() {
        "CREATE INDEX ix_t_f ON t (f(a));",
        {"ALTER TABLE public.t ALTER COLUMN a DROP DEFAULT;", "DROP FUNCTION public.f(integer);",
         "DROP INDEX public.ix_t_f;", "DROP CONSTRAINT t_b_check;", "SET DEFAULT public.f(1);"}},
-      {"function_argument_renamed", "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
-       "CREATE FUNCTION f(y int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
-       {"DROP FUNCTION public.f(integer);", "CREATE OR REPLACE FUNCTION public.f(y integer)"}},
-      {"function_used_by_new_table_default", "",
-       "CREATE FUNCTION next_code() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN md5(random()::text); END $$;"
+      {"function_used_by_new_table_default",
+       "",
+       "CREATE FUNCTION next_code() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN "
+       "md5(random()::text); END $$;"
        "CREATE TABLE t (code text DEFAULT next_code());"
-       "CREATE FUNCTION t_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.t $$;"
+       "CREATE FUNCTION t_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.t "
+       "$$;"
        "CREATE FUNCTION all_t() RETURNS SETOF t LANGUAGE sql AS $$ SELECT * FROM public.t $$;",
        {"CREATE OR REPLACE FUNCTION public.next_code()"}},
       // --- triggers ---
-      {"trigger_added",
+      {"triggers_added_and_changed",
        "CREATE TABLE t (a int, at timestamptz);"
-       "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at = now(); RETURN NEW; END $$;",
+       "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at = now(); "
+       "RETURN NEW; END $$;"
+       "CREATE TRIGGER trg_old BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
        "CREATE TABLE t (a int, at timestamptz);"
-       "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at = now(); RETURN NEW; END $$;"
-       "CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW WHEN (OLD.a IS DISTINCT FROM NEW.a) EXECUTE FUNCTION touch();",
-       {"CREATE TRIGGER trg BEFORE UPDATE ON public.t FOR EACH ROW WHEN ((old.a IS DISTINCT FROM new.a)) EXECUTE "
-        "FUNCTION public.touch();"}},
-      {"trigger_changed",
-       "CREATE TABLE t (a int);"
-       "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
-       "CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
-       "CREATE TABLE t (a int);"
-       "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
-       "CREATE TRIGGER trg BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
-       {"DROP TRIGGER trg ON public.t;", "CREATE TRIGGER trg BEFORE INSERT OR UPDATE ON public.t"}},
+       "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at = now(); "
+       "RETURN NEW; END $$;"
+       "CREATE TRIGGER trg_old BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();"
+       "CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW WHEN (OLD.a IS DISTINCT FROM NEW.a) "
+       "EXECUTE FUNCTION touch();",
+       {"CREATE TRIGGER trg BEFORE UPDATE ON public.t FOR EACH ROW WHEN ((old.a IS DISTINCT FROM "
+        "new.a)) EXECUTE "
+        "FUNCTION public.touch();",
+        "DROP TRIGGER trg_old ON public.t;",
+        "CREATE TRIGGER trg_old BEFORE INSERT OR UPDATE ON public.t"},
+       {},
+       {"DROP TRIGGER trg ON public.t;"}},
       {"trigger_and_function_removed",
        "CREATE TABLE t (a int);"
        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
        "CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
-       "CREATE TABLE t (a int);", {"DROP TRIGGER trg ON public.t;", "DROP FUNCTION public.touch();"}},
+       "CREATE TABLE t (a int);",
+       {"DROP TRIGGER trg ON public.t;", "DROP FUNCTION public.touch();"}},
       // --- comments ---
       {"comments_added",
-       "CREATE TYPE mood AS ENUM ('a'); CREATE SEQUENCE s; CREATE TABLE t (a int CONSTRAINT t_a_check CHECK (a > 0));"
-       "CREATE INDEX ix_t ON t (a); CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+       "CREATE TYPE mood AS ENUM ('a'); CREATE SEQUENCE s; CREATE TABLE t (a int CONSTRAINT "
+       "t_a_check CHECK (a > 0));"
+       "CREATE INDEX ix_t ON t (a); CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ "
+       "BEGIN RETURN NEW; END $$;"
        "CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f();",
-       "CREATE TYPE mood AS ENUM ('a'); CREATE SEQUENCE s; CREATE TABLE t (a int CONSTRAINT t_a_check CHECK (a > 0));"
-       "CREATE INDEX ix_t ON t (a); CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+       "CREATE TYPE mood AS ENUM ('a'); CREATE SEQUENCE s; CREATE TABLE t (a int CONSTRAINT "
+       "t_a_check CHECK (a > 0));"
+       "CREATE INDEX ix_t ON t (a); CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ "
+       "BEGIN RETURN NEW; END $$;"
        "CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f();"
-       "COMMENT ON TYPE mood IS 'feelings'; COMMENT ON SEQUENCE s IS 'numbers'; COMMENT ON TABLE t IS 'it''s t';"
+       "COMMENT ON TYPE mood IS 'feelings'; COMMENT ON SEQUENCE s IS 'numbers'; COMMENT ON TABLE t "
+       "IS 'it''s t';"
        "COMMENT ON COLUMN t.a IS 'a'; COMMENT ON CONSTRAINT t_a_check ON t IS 'positive';"
-       "COMMENT ON INDEX ix_t IS 'fast'; COMMENT ON FUNCTION f() IS 'fn'; COMMENT ON TRIGGER trg ON t IS 'tr';",
+       "COMMENT ON INDEX ix_t IS 'fast'; COMMENT ON FUNCTION f() IS 'fn'; COMMENT ON TRIGGER trg "
+       "ON t IS 'tr';",
        {"COMMENT ON TYPE public.mood IS 'feelings';", "COMMENT ON SEQUENCE public.s IS 'numbers';",
         "COMMENT ON TABLE public.t IS 'it''s t';", "COMMENT ON COLUMN public.t.a IS 'a';",
-        "COMMENT ON CONSTRAINT t_a_check ON public.t IS 'positive';", "COMMENT ON INDEX public.ix_t IS 'fast';",
-        "COMMENT ON FUNCTION public.f() IS 'fn';", "COMMENT ON TRIGGER trg ON public.t IS 'tr';"}},
-      {"comments_changed", "CREATE TABLE t (a int); COMMENT ON TABLE t IS 'old'; COMMENT ON COLUMN t.a IS 'gone';",
+        "COMMENT ON CONSTRAINT t_a_check ON public.t IS 'positive';",
+        "COMMENT ON INDEX public.ix_t IS 'fast';", "COMMENT ON FUNCTION public.f() IS 'fn';",
+        "COMMENT ON TRIGGER trg ON public.t IS 'tr';"}},
+      {"comments_changed",
+       "CREATE TABLE t (a int); COMMENT ON TABLE t IS 'old'; COMMENT ON COLUMN t.a IS 'gone';",
        "CREATE TABLE t (a int); COMMENT ON TABLE t IS 'new';",
        {"COMMENT ON TABLE public.t IS 'new';", "COMMENT ON COLUMN public.t.a IS NULL;"}},
   };
@@ -543,14 +689,18 @@ const std::vector<Case>& Cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Catalog, CatalogRoundTrip, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.name);
+                         });
 
 // The bundled OCR identity schema: its upgrade sections (development
 // environment), cumulated revision by revision.
 std::vector<std::string> BundledSchemaSteps() {
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(fs::path(SourceDir()) / "migrations" / "versions")) {
-    if (e.path().extension() == ".sql") files.push_back(e.path());
+    if (e.path().extension() == ".sql") {
+      files.push_back(e.path());
+    }
   }
   std::sort(files.begin(), files.end());
   std::vector<std::string> steps;
@@ -558,9 +708,13 @@ std::vector<std::string> BundledSchemaSteps() {
   for (const fs::path& path : files) {
     Result<MigrationFile> file = ParseMigrationFile(path.string(), ReadFile(path.string()));
     EXPECT_TRUE(file.ok()) << file.status().message();
-    if (!file.ok()) return {};
+    if (!file.ok()) {
+      return {};
+    }
     for (const Section* section : file->SectionsFor(Direction::kUpgrade, "development")) {
-      for (const SqlStatement& st : section->statements) schema += st.text + ";\n";
+      for (const SqlStatement& st : section->statements) {
+        schema += st.text + ";\n";
+      }
     }
     steps.push_back(schema);
   }
@@ -572,9 +726,11 @@ TEST(CatalogBundledSchema, FromEmptyToFullAndBack) {
   ASSERT_GE(steps.size(), 5u);
   const std::string sql = Joined(CheckedRoundTrip("", steps.back()).up);
   for (const char* needle :
-       {"CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA public;", "CREATE TABLE public.users (",
-        "id uuid DEFAULT public.uuid_generate_v4() NOT NULL", "ADD CONSTRAINT users_email_key UNIQUE (email);",
-        "REFERENCES public.users(id) ON DELETE SET NULL", "CREATE INDEX idx_users_email ON public.users",
+       {"CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA public;",
+        "CREATE TABLE public.users (", "id uuid DEFAULT public.uuid_generate_v4() NOT NULL",
+        "ADD CONSTRAINT users_email_key UNIQUE (email);",
+        "REFERENCES public.users(id) ON DELETE SET NULL",
+        "CREATE INDEX idx_users_email ON public.users",
         "CREATE OR REPLACE FUNCTION public.update_updated_at_column()",
         "CREATE TRIGGER trg_users_updated_at BEFORE UPDATE ON public.users"}) {
     EXPECT_TRUE(Contains(sql, needle)) << needle << "\n" << sql;
@@ -589,35 +745,34 @@ TEST(CatalogBundledSchema, FromEmptyToFullAndBack) {
 TEST(CatalogBundledSchema, EveryRevisionStepGoesUpAndDown) {
   const std::vector<std::string> steps = BundledSchemaSteps();
   ASSERT_GE(steps.size(), 5u);
+  int changed = 0;
   for (size_t i = 1; i < steps.size(); ++i) {
-    if (steps[i] == steps[i - 1]) continue;  // a data-only revision (0004)
     SCOPED_TRACE("revision step " + std::to_string(i) + " -> " + std::to_string(i + 1));
-    bool changes_schema = true;
-    {
-      // 0004 only updates rows: its statements differ but not the schema.
-      const Databases& dbs = Dbs();
-      ASSERT_TRUE(Rebuild(dbs.a, "before.sql", steps[i - 1]).ok());
-      ASSERT_TRUE(Rebuild(dbs.b, "after.sql", steps[i]).ok());
-      changes_schema = !DiffCatalogs(MustRead(dbs.a), MustRead(dbs.b)).empty();
+    // A revision that only updates rows (0004) leaves the catalog as it is.
+    if (!CheckedRoundTrip(steps[i - 1], steps[i], /*may_be_unchanged=*/true).unchanged) {
+      ++changed;
     }
-    if (changes_schema) CheckedRoundTrip(steps[i - 1], steps[i]);
   }
+  EXPECT_GE(changed, 3);
 }
 
 TEST(CatalogReader, LeavesOutSchemagateTablesAndExtensionObjects) {
   const std::string url = Dbs().a;
   ASSERT_TRUE(Rebuild(url, "schema.sql",
-                               "CREATE EXTENSION \"uuid-ossp\";"
-                               "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL, "
-                               "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));"
-                               "CREATE TABLE schemagate_log (id bigserial PRIMARY KEY, revision text);"
-                               "CREATE INDEX ix_log ON schemagate_log (revision);"
-                               "CREATE TABLE users (id uuid DEFAULT uuid_generate_v4());")
+                      "CREATE EXTENSION \"uuid-ossp\";"
+                      "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL, "
+                      "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));"
+                      "CREATE TABLE schemagate_log (id bigserial PRIMARY KEY, revision text);"
+                      "CREATE INDEX ix_log ON schemagate_log (revision);"
+                      "CREATE TABLE users (id uuid DEFAULT uuid_generate_v4());")
                   .ok());
   const Catalog catalog = MustRead(url);
   std::vector<std::string> keys;
-  for (const auto& [key, o] : catalog.objects) keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"column public.users.id", "extension \"uuid-ossp\"", "table public.users"}));
+  for (const auto& [key, o] : catalog.objects) {
+    keys.push_back(key);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"column public.users.id", "extension \"uuid-ossp\"",
+                                            "table public.users"}));
 
   // Without exclusions, the tables are ordinary tables.
   Result<Catalog> all = ReadCatalog(url, {});
@@ -630,14 +785,16 @@ TEST(CatalogReader, LeavesOutSchemagateTablesAndExtensionObjects) {
 
 TEST(CatalogReader, RecordsWhatEachObjectUses) {
   const std::string url = Dbs().a;
-  ASSERT_TRUE(Rebuild(url, "schema.sql",
-                               "CREATE TYPE mood AS ENUM ('a');"
-                               "CREATE FUNCTION code() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;"
-                               "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
-                               "CREATE TABLE p (id int PRIMARY KEY, c text DEFAULT code(), m mood);"
-                               "CREATE TABLE c (pid int REFERENCES p);"
-                               "CREATE TRIGGER trg BEFORE UPDATE ON p FOR EACH ROW EXECUTE FUNCTION touch();")
-                  .ok());
+  ASSERT_TRUE(
+      Rebuild(
+          url, "schema.sql",
+          "CREATE TYPE mood AS ENUM ('a');"
+          "CREATE FUNCTION code() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;"
+          "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+          "CREATE TABLE p (id int PRIMARY KEY, c text DEFAULT code(), m mood);"
+          "CREATE TABLE c (pid int REFERENCES p);"
+          "CREATE TRIGGER trg BEFORE UPDATE ON p FOR EACH ROW EXECUTE FUNCTION touch();")
+          .ok());
   const Catalog catalog = MustRead(url);
   auto uses = [&](const std::string& kind, const std::string& name, const std::string& key) {
     const CatalogObject* o = catalog.Find(kind, name);
@@ -658,8 +815,10 @@ TEST(CatalogReader, ConnectionErrorNamesTheTargetWithoutThePassword) {
   ASSERT_FALSE(catalog.ok());
   EXPECT_EQ(catalog.status().code(), Code::kRuntime);
   EXPECT_TRUE(Contains(catalog.status().message(), "127.0.0.1")) << catalog.status().message();
-  EXPECT_TRUE(Contains(catalog.status().message(), "no_such_database_for_catalog")) << catalog.status().message();
-  EXPECT_FALSE(Contains(catalog.status().message(), PgServer::kPlantedPassword)) << catalog.status().message();
+  EXPECT_TRUE(Contains(catalog.status().message(), "no_such_database_for_catalog"))
+      << catalog.status().message();
+  EXPECT_FALSE(Contains(catalog.status().message(), PgServer::kPlantedPassword))
+      << catalog.status().message();
 }
 
 TEST(CatalogExecuteSqlScript, FailureNamesSourceLineAndSqlstateAndRollsBack) {
@@ -677,7 +836,9 @@ TEST(CatalogExecuteSqlScript, FailureNamesSourceLineAndSqlstateAndRollsBack) {
   EXPECT_EQ(s.location().file, "schema.sql");
   EXPECT_EQ(s.location().line, 4);
   EXPECT_EQ(s.location().sqlstate, "42P01");
-  EXPECT_EQ(PgServer::Shared().Query(url, "SELECT count(*) FROM pg_class WHERE relname = 'kept_out'"), "0");
+  EXPECT_EQ(
+      PgServer::Shared().Query(url, "SELECT count(*) FROM pg_class WHERE relname = 'kept_out'"),
+      "0");
 }
 
 TEST(CatalogExecuteSqlScript, RunsStatementsThatCannotRunInATransaction) {

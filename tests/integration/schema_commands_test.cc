@@ -52,9 +52,15 @@ class SchemaCommandsTest : public RunnerTest {
     fs::create_directories(fs::path(cwd_) / "schema");
     return fs::path(cwd_) / "schema" / "ocr_identity.sql";
   }
+  // On a private server schemagate starts (what most users get) ...
   RunResult Local(std::vector<std::string> args) {
     args.push_back("--log-format");
     args.push_back("text");
+    return SgRaw(args, {{"TMPDIR", tmpdir_}});
+  }
+  // ... or, quicker, on the shared test server through --dev-url.
+  RunResult Dev(std::vector<std::string> args) {
+    args.insert(args.end(), {"--dev-url", PgServer::Shared().Url("postgres"), "--log-format", "text"});
     return SgRaw(args, {{"TMPDIR", tmpdir_}});
   }
   bool TmpdirEmpty() const { return fs::is_empty(tmpdir_); }
@@ -79,14 +85,14 @@ TEST_F(SchemaCommandsTest, CheckSchemaReportsEveryDifferenceAndExits4) {
   schema = Replace(schema, "    phone VARCHAR(20)\n", "    phone VARCHAR(32),\n    nickname TEXT NOT NULL DEFAULT ''\n");
   schema = Replace(schema, "CREATE INDEX ix_users_phone ON users (phone);\n", "");
   Write(SchemaFile(), schema);
-  RunResult r = Local({"check", "--schema"});
+  RunResult r = Dev({"check", "--schema"});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_NE(r.out.find("nickname"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("phone"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ix_users_phone"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("--autogenerate"), std::string::npos) << r.err;
 
-  RunResult j = Local({"check", "--schema", "-o", "json"});
+  RunResult j = Dev({"check", "--schema", "-o", "json"});
   EXPECT_EQ(j.exit_code, 4);
   EXPECT_NE(j.out.find("\"in_sync\":false"), std::string::npos) << j.out;
   EXPECT_TRUE(TmpdirEmpty());
@@ -128,10 +134,10 @@ TEST_F(SchemaCommandsTest, AutogenerateWritesARevisionThatReachesTheDeclaredSche
   EXPECT_EQ(text.find("did not round-trip"), std::string::npos) << text;
 
   // The migrations at the new head now match the declared schema ...
-  RunResult check = Local({"check", "--schema"});
+  RunResult check = Dev({"check", "--schema"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   // ... every downgrade (the generated one included) restores its parent ...
-  RunResult verify = Local({"verify"});
+  RunResult verify = Dev({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   // ... and it runs on a real database, up and down.
   RunResult up = Sg({"upgrade", "head"});
@@ -148,7 +154,7 @@ TEST_F(SchemaCommandsTest, AutogenerateWritesARevisionThatReachesTheDeclaredSche
 
 TEST_F(SchemaCommandsTest, AutogenerateWithNoChangesWritesNothing) {
   SetUpTree();
-  RunResult r = Local({"create", "nothing", "--autogenerate"});
+  RunResult r = Dev({"create", "nothing", "--autogenerate"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("No changes in schema detected"), std::string::npos) << r.out;
   EXPECT_EQ(std::distance(fs::directory_iterator(fs::path(script_location_) / "versions"), fs::directory_iterator()), 5);
@@ -157,7 +163,7 @@ TEST_F(SchemaCommandsTest, AutogenerateWithNoChangesWritesNothing) {
 TEST_F(SchemaCommandsTest, AutogenerateCallsAPossibleRenameADropAndAddLoudly) {
   SetUpTree();
   Write(SchemaFile(), Replace(ReadAll(SchemaFile()), "    full_name VARCHAR(255),\n", "    display_name VARCHAR(255),\n"));
-  RunResult r = Local({"create", "rename full name", "--autogenerate"});
+  RunResult r = Dev({"create", "rename full name", "--autogenerate"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string text = ReadAll(fs::path(script_location_) / "versions" / "0006_rename_full_name.sql");
   EXPECT_NE(text.find("WARNING"), std::string::npos) << text;
@@ -172,7 +178,7 @@ TEST_F(SchemaCommandsTest, AutogenerateNeedsThePlaceholdersInACustomTemplate) {
         "-- revision: ${revision}\n-- down_revision: ${down_revision}\n-- message: ${message}\n\n"
         "-- migrate:upgrade\n\n-- migrate:downgrade\n");
   Write(SchemaFile(), Replace(ReadAll(SchemaFile()), "    phone VARCHAR(20)\n", "    phone VARCHAR(20),\n    x INT\n"));
-  RunResult r = Local({"create", "x", "--autogenerate"});
+  RunResult r = Dev({"create", "x", "--autogenerate"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("${upgrades}"), std::string::npos) << r.err;
 }
@@ -195,7 +201,7 @@ TEST_F(SchemaCommandsTest, VerifyNamesTheDowngradeThatForgetsAnIndex) {
                  "ALTER TABLE users ADD COLUMN last_login TIMESTAMPTZ;\n"
                  "CREATE INDEX ix_users_created_at ON users (created_at);\n\n"
                  "-- migrate:downgrade\nALTER TABLE users DROP COLUMN last_login;\n");
-  RunResult r = Local({"verify"});
+  RunResult r = Dev({"verify"});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_NE(r.err.find("revision 0006"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("0006_created_at_index.sql"), std::string::npos) << r.err;
@@ -208,7 +214,7 @@ TEST_F(SchemaCommandsTest, VerifyNamesTheDowngradeThatForgetsAnIndex) {
 TEST_F(SchemaCommandsTest, VerifyRefusesSeveralHeads) {
   SetUpTree();
   WriteMigration("0006_side.sql", "-- revision: 0006\n-- down_revision: 0004\n\n-- migrate:upgrade\nSELECT 1;\n");
-  RunResult r = Local({"verify"});
+  RunResult r = Dev({"verify"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("heads"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("merge"), std::string::npos) << r.err;
@@ -234,7 +240,8 @@ TEST_F(SchemaCommandsTest, DevUrlServerGetsItsScratchDatabasesBack) {
   EXPECT_TRUE(TmpdirEmpty()) << "no private server with --dev-url";
   EXPECT_EQ(pg.Query(dev, "SELECT count(*) FROM pg_database WHERE datname LIKE 'sg\\_scratch\\_%'"), "0");
 
-  RunResult bad = SgRaw({"verify", "--dev-url", "postgresql://postgres@127.0.0.1:1/postgres", "--log-format", "text"},
+  RunResult bad = SgRaw({"verify", "--dev-url", "postgresql://postgres@127.0.0.1:1/postgres", "--connect-timeout", "1s",
+                         "--log-format", "text"},
                         {{"TMPDIR", tmpdir_}});
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
   EXPECT_NE(bad.err.find("--dev-url"), std::string::npos) << bad.err;

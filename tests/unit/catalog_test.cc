@@ -10,7 +10,8 @@
 namespace schemagate {
 namespace {
 
-CatalogObject Obj(std::string kind, std::string name, std::map<std::string, std::string> attributes = {}) {
+CatalogObject Obj(std::string kind, std::string name,
+                  std::map<std::string, std::string> attributes = {}) {
   CatalogObject o;
   o.kind = std::move(kind);
   o.name = std::move(name);
@@ -18,22 +19,28 @@ CatalogObject Obj(std::string kind, std::string name, std::map<std::string, std:
   return o;
 }
 
-CatalogObject Column(const std::string& name, const std::string& type, int position, bool nullable = true) {
-  CatalogObject o = Obj("column", name, {{"type", type}, {"nullable", nullable ? "true" : "false"}});
+CatalogObject Column(const std::string& name, const std::string& type, int position,
+                     bool nullable = true) {
+  CatalogObject o =
+      Obj("column", name, {{"type", type}, {"nullable", nullable ? "true" : "false"}});
   o.position = position;
   return o;
 }
 
 std::string Joined(const GeneratedSql& sql) {
   std::string out;
-  for (const std::string& s : sql.statements) out += s + "\n";
+  for (const std::string& s : sql.statements) {
+    out += s + "\n";
+  }
   return out;
 }
 
 // Index of the first statement containing `needle`, or -1.
 int IndexOf(const GeneratedSql& sql, const std::string& needle) {
   for (size_t i = 0; i < sql.statements.size(); ++i) {
-    if (sql.statements[i].find(needle) != std::string::npos) return static_cast<int>(i);
+    if (sql.statements[i].find(needle) != std::string::npos) {
+      return static_cast<int>(i);
+    }
   }
   return -1;
 }
@@ -47,13 +54,24 @@ TEST(CatalogQuoteIdentifier, QuotesOnlyWhereNeeded) {
     const char* in;
     const char* out;
   } cases[] = {
-      {"users", "users"},          {"_private", "_private"},   {"a1$b", "a1$b"},
-      {"Users", "\"Users\""},      {"my table", "\"my table\""}, {"1abc", "\"1abc\""},
-      {"uuid-ossp", "\"uuid-ossp\""}, {"user", "\"user\""},     {"order", "\"order\""},
-      {"timestamp", "\"timestamp\""}, {"name", "name"},         {"status", "status"},
-      {"say\"hi", "\"say\"\"hi\""}, {"", "\"\""},
+      {"users", "users"},
+      {"_private", "_private"},
+      {"a1$b", "a1$b"},
+      {"Users", "\"Users\""},
+      {"my table", "\"my table\""},
+      {"1abc", "\"1abc\""},
+      {"uuid-ossp", "\"uuid-ossp\""},
+      {"user", "\"user\""},
+      {"order", "\"order\""},
+      {"timestamp", "\"timestamp\""},
+      {"name", "name"},
+      {"status", "status"},
+      {"say\"hi", "\"say\"\"hi\""},
+      {"", "\"\""},
   };
-  for (const Case& c : cases) EXPECT_EQ(QuoteIdentifier(c.in), c.out) << c.in;
+  for (const Case& c : cases) {
+    EXPECT_EQ(QuoteIdentifier(c.in), c.out) << c.in;
+  }
 }
 
 TEST(CatalogQuoteLiteral, DoublesQuotes) {
@@ -74,7 +92,9 @@ TEST(CatalogSplitQualifiedName, UnquotesPartsAndStopsAtArguments) {
       {"\"f(x)\".g()", {"f(x)", "g"}},
       {"solo", {"solo"}},
   };
-  for (const Case& c : cases) EXPECT_EQ(SplitQualifiedName(c.in), c.parts) << c.in;
+  for (const Case& c : cases) {
+    EXPECT_EQ(SplitQualifiedName(c.in), c.parts) << c.in;
+  }
 }
 
 TEST(CatalogDiff, EqualCatalogsHaveNoDifferences) {
@@ -89,8 +109,10 @@ TEST(CatalogDiff, ReportsAddedRemovedAndChangedAttributesInKeyOrder) {
   Catalog before;
   before.Add(Obj("table", "public.users"));
   before.Add(Column("public.users.phone", "character varying(20)", 2));
-  before.Add(Obj("index", "public.ix_users_phone",
-                 {{"table", "public.users"}, {"definition", "CREATE INDEX ix_users_phone ON public.users USING btree (phone)"}}));
+  before.Add(
+      Obj("index", "public.ix_users_phone",
+          {{"table", "public.users"},
+           {"definition", "CREATE INDEX ix_users_phone ON public.users USING btree (phone)"}}));
   Catalog after;
   after.Add(Obj("table", "public.users"));
   after.Add(Column("public.users.phone", "text", 2));
@@ -114,7 +136,8 @@ TEST(CatalogDiff, ReportsAddedRemovedAndChangedAttributesInKeyOrder) {
   EXPECT_FALSE(diff[2].before.empty());
 
   EXPECT_EQ(FormatDifference(diff[0]), "column public.users.email: added (text)");
-  EXPECT_EQ(FormatDifference(diff[1]), "column public.users.phone: type character varying(20) -> text");
+  EXPECT_EQ(FormatDifference(diff[1]),
+            "column public.users.phone: type character varying(20) -> text");
   EXPECT_EQ(FormatDifference(diff[2]), "index public.ix_users_phone: removed");
 }
 
@@ -136,11 +159,12 @@ TEST(CatalogDiff, AbsentAndEmptyAttributesAreEqualAndHintsAreIgnored) {
 }
 
 TEST(CatalogFormatDifference, ShowsLongValuesAroundTheirFirstDifference) {
-  CatalogDifference d{"function", "public.f()", "definition",
-                      "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function$ "
-                      "SELECT 1 + 1 + 1 + 1 $function$",
-                      "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function$ "
-                      "SELECT 1 + 1 + 2 + 1 $function$"};
+  CatalogDifference d{
+      "function", "public.f()", "definition",
+      "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function$ "
+      "SELECT 1 + 1 + 1 + 1 $function$",
+      "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function$ "
+      "SELECT 1 + 1 + 2 + 1 $function$"};
   const std::string line = FormatDifference(d);
   EXPECT_EQ(line.find('\n'), std::string::npos) << line;
   EXPECT_TRUE(Contains(line, "1 + 1 + 1 + 1")) << line;
@@ -172,11 +196,13 @@ TEST(CatalogGenerate, ColumnRenameIsDropAndAddWithAWarning) {
   ASSERT_EQ(sql.warnings.size(), 1u) << Joined(sql);
   EXPECT_TRUE(Contains(sql.warnings[0], "public.users.phone")) << sql.warnings[0];
   EXPECT_TRUE(Contains(sql.warnings[0], "rename")) << sql.warnings[0];
-  EXPECT_TRUE(Contains(sql.warnings[0], "ALTER TABLE public.users RENAME COLUMN phone TO mobile")) << sql.warnings[0];
+  EXPECT_TRUE(Contains(sql.warnings[0], "ALTER TABLE public.users RENAME COLUMN phone TO mobile"))
+      << sql.warnings[0];
   EXPECT_TRUE(Contains(sql.warnings[0], "data is lost")) << sql.warnings[0];
 
   ASSERT_EQ(sql.statements.size(), 2u) << Joined(sql);
-  EXPECT_EQ(sql.statements[0], "-- WARNING: " + sql.warnings[0] + "\nALTER TABLE public.users DROP COLUMN phone;");
+  EXPECT_EQ(sql.statements[0],
+            "-- WARNING: " + sql.warnings[0] + "\nALTER TABLE public.users DROP COLUMN phone;");
   EXPECT_EQ(sql.statements[1], "ALTER TABLE public.users ADD COLUMN mobile character varying(20);");
 }
 
@@ -190,7 +216,8 @@ TEST(CatalogGenerate, TableRenameIsDropAndCreateWithAWarning) {
 
   const GeneratedSql sql = GenerateMigrationSql(before, after);
   ASSERT_EQ(sql.warnings.size(), 1u) << Joined(sql);
-  EXPECT_TRUE(Contains(sql.warnings[0], "ALTER TABLE public.customers RENAME TO clients")) << sql.warnings[0];
+  EXPECT_TRUE(Contains(sql.warnings[0], "ALTER TABLE public.customers RENAME TO clients"))
+      << sql.warnings[0];
   ASSERT_EQ(sql.statements.size(), 2u) << Joined(sql);
   EXPECT_TRUE(Contains(sql.statements[0], "-- WARNING: table public.customers is dropped"));
   EXPECT_TRUE(Contains(sql.statements[0], "\nDROP TABLE public.customers;"));
@@ -214,9 +241,15 @@ TEST(CatalogGenerate, DroppingATableDropsNothingOfItSeparately) {
   Catalog before;
   before.Add(Obj("table", "public.t"));
   before.Add(Column("public.t.id", "integer", 1, false));
-  before.Add(Obj("constraint", "public.t.t_pkey", {{"type", "primary key"}, {"definition", "PRIMARY KEY (id)"}}));
-  before.Add(Obj("index", "public.ix_t", {{"table", "public.t"}, {"definition", "CREATE INDEX ix_t ON public.t USING btree (id)"}}));
-  before.Add(Obj("trigger", "public.t.trg", {{"definition", "CREATE TRIGGER trg BEFORE UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()"}}));
+  before.Add(Obj("constraint", "public.t.t_pkey",
+                 {{"type", "primary key"}, {"definition", "PRIMARY KEY (id)"}}));
+  before.Add(Obj(
+      "index", "public.ix_t",
+      {{"table", "public.t"}, {"definition", "CREATE INDEX ix_t ON public.t USING btree (id)"}}));
+  before.Add(Obj(
+      "trigger", "public.t.trg",
+      {{"definition",
+        "CREATE TRIGGER trg BEFORE UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()"}}));
   const GeneratedSql sql = GenerateMigrationSql(before, Catalog{});
   ASSERT_EQ(sql.statements.size(), 1u) << Joined(sql);
   EXPECT_TRUE(Contains(sql.statements[0], "DROP TABLE public.t;"));
@@ -231,18 +264,27 @@ TEST(CatalogGenerate, CreatesInDependencyOrder) {
   after.Add(Obj("table", "public.child"));
   after.Add(Column("public.child.parent_id", "uuid", 1));
   after.Add(Column("public.child.state", "public.state", 2));
-  after.Add(Obj("constraint", "public.parent.parent_pkey", {{"type", "primary key"}, {"definition", "PRIMARY KEY (id)"}}));
+  after.Add(Obj("constraint", "public.parent.parent_pkey",
+                {{"type", "primary key"}, {"definition", "PRIMARY KEY (id)"}}));
   after.Add(Obj("constraint", "public.child.child_parent_id_fkey",
-                {{"type", "foreign key"}, {"definition", "FOREIGN KEY (parent_id) REFERENCES public.parent(id)"}}));
+                {{"type", "foreign key"},
+                 {"definition", "FOREIGN KEY (parent_id) REFERENCES public.parent(id)"}}));
   after.Add(Obj("constraint", "public.child.child_state_check",
                 {{"type", "check"}, {"definition", "CHECK ((state <> 'done'::public.state))"}}));
-  after.Add(Obj("index", "public.ix_child_parent",
-                {{"table", "public.child"}, {"definition", "CREATE INDEX ix_child_parent ON public.child USING btree (parent_id)"}}));
+  after.Add(Obj(
+      "index", "public.ix_child_parent",
+      {{"table", "public.child"},
+       {"definition", "CREATE INDEX ix_child_parent ON public.child USING btree (parent_id)"}}));
   after.Add(Obj("function", "public.touch()",
-                {{"kind", "function"}, {"returns", "trigger"},
-                 {"definition", "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$BEGIN RETURN NEW; END$function$"}}));
+                {{"kind", "function"},
+                 {"returns", "trigger"},
+                 {"definition",
+                  "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE "
+                  "plpgsql\nAS $function$BEGIN RETURN NEW; END$function$"}}));
   after.Add(Obj("trigger", "public.child.trg_touch",
-                {{"definition", "CREATE TRIGGER trg_touch BEFORE UPDATE ON public.child FOR EACH ROW EXECUTE FUNCTION public.touch()"},
+                {{"definition",
+                  "CREATE TRIGGER trg_touch BEFORE UPDATE ON public.child FOR EACH ROW EXECUTE "
+                  "FUNCTION public.touch()"},
                  {"comment", "keeps it fresh"}}));
 
   const GeneratedSql sql = GenerateMigrationSql(Catalog{}, after);
@@ -267,7 +309,9 @@ TEST(CatalogGenerate, CreatesInDependencyOrder) {
     last = at;
   }
   EXPECT_EQ(sql.statements.size(), order.size()) << Joined(sql);
-  for (const std::string& s : sql.statements) EXPECT_EQ(s.back(), ';') << s;
+  for (const std::string& s : sql.statements) {
+    EXPECT_EQ(s.back(), ';') << s;
+  }
   // Everything again, the other way round: dropping the tables takes their
   // parts along; shared objects go last.
   const GeneratedSql down = GenerateMigrationSql(after, Catalog{});
@@ -291,14 +335,17 @@ TEST(CatalogGenerate, OutputIsDeterministic) {
     b.Add(Column(t + ".note", "text", 2));
   }
   const std::string first = Joined(GenerateMigrationSql(a, b));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(Joined(GenerateMigrationSql(a, b)), first);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Joined(GenerateMigrationSql(a, b)), first);
+  }
 }
 
 TEST(CatalogGenerate, EnumLabelsAddedInOrderBecomeAddValue) {
   Catalog before;
   before.Add(Obj("enum", "public.mood", {{"labels", "'ok', 'happy'"}}));
   Catalog after;
-  after.Add(Obj("enum", "public.mood", {{"labels", "'sad', 'ok', 'fine', 'happy', 'it''s great'"}}));
+  after.Add(
+      Obj("enum", "public.mood", {{"labels", "'sad', 'ok', 'fine', 'happy', 'it''s great'"}}));
   const GeneratedSql sql = GenerateMigrationSql(before, after);
   EXPECT_EQ(Joined(sql),
             "ALTER TYPE public.mood ADD VALUE 'sad' BEFORE 'ok';\n"
@@ -319,7 +366,8 @@ TEST(CatalogGenerate, EnumLosingALabelIsRecreatedWithAWarning) {
 
   const GeneratedSql sql = GenerateMigrationSql(before, after);
   ASSERT_EQ(sql.warnings.size(), 1u) << Joined(sql);
-  EXPECT_TRUE(Contains(sql.warnings[0], "enum public.mood loses or reorders labels")) << sql.warnings[0];
+  EXPECT_TRUE(Contains(sql.warnings[0], "enum public.mood loses or reorders labels"))
+      << sql.warnings[0];
   EXPECT_EQ(Joined(sql),
             "-- WARNING: " + sql.warnings[0] + "\n" +
                 "ALTER TYPE public.mood RENAME TO mood__old;\n"
@@ -333,7 +381,9 @@ TEST(CatalogGenerate, EnumLosingALabelIsRecreatedWithAWarning) {
 TEST(CatalogGenerate, FunctionBodyChangeIsCreateOrReplace) {
   auto fn = [](const std::string& body, const std::string& returns) {
     return Obj("function", "public.f()",
-               {{"kind", "function"}, {"returns", returns}, {"arguments", ""},
+               {{"kind", "function"},
+                {"returns", returns},
+                {"arguments", ""},
                 {"definition", "CREATE OR REPLACE FUNCTION public.f()\n RETURNS " + returns +
                                    "\n LANGUAGE sql\nAS $function$ " + body + " $function$"}});
   };
@@ -354,7 +404,8 @@ TEST(CatalogGenerate, FunctionBodyChangeIsCreateOrReplace) {
   after2.Add(Obj("table", "public.t"));
   const CatalogObject trg = Obj(
       "trigger", "public.t.trg",
-      {{"definition", "CREATE TRIGGER trg AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()"}});
+      {{"definition",
+        "CREATE TRIGGER trg AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()"}});
   before2.Add(trg);
   after2.Add(trg);
   const GeneratedSql recreate = GenerateMigrationSql(before2, after2);
@@ -372,17 +423,21 @@ TEST(CatalogGenerate, ChangedPrimaryKeyTakesReferencingForeignKeysAlong) {
   Catalog before;
   before.Add(Obj("table", "public.parent"));
   before.Add(Obj("table", "public.child"));
-  before.Add(Obj("constraint", "public.parent.parent_pkey", {{"type", "primary key"}, {"definition", "PRIMARY KEY (id)"}}));
-  before.Add(Obj("constraint", "public.child.child_fk",
-                 {{"type", "foreign key"}, {"definition", "FOREIGN KEY (pid) REFERENCES public.parent(id)"}}));
+  before.Add(Obj("constraint", "public.parent.parent_pkey",
+                 {{"type", "primary key"}, {"definition", "PRIMARY KEY (id)"}}));
+  before.Add(Obj(
+      "constraint", "public.child.child_fk",
+      {{"type", "foreign key"}, {"definition", "FOREIGN KEY (pid) REFERENCES public.parent(id)"}}));
   Catalog after = before;
-  after.objects["constraint public.parent.parent_pkey"].attributes["definition"] = "PRIMARY KEY (id) INCLUDE (x)";
+  after.objects["constraint public.parent.parent_pkey"].attributes["definition"] =
+      "PRIMARY KEY (id) INCLUDE (x)";
   const GeneratedSql sql = GenerateMigrationSql(before, after);
   EXPECT_EQ(Joined(sql),
             "ALTER TABLE public.child DROP CONSTRAINT child_fk;\n"
             "ALTER TABLE public.parent DROP CONSTRAINT parent_pkey;\n"
             "ALTER TABLE public.parent ADD CONSTRAINT parent_pkey PRIMARY KEY (id) INCLUDE (x);\n"
-            "ALTER TABLE public.child ADD CONSTRAINT child_fk FOREIGN KEY (pid) REFERENCES public.parent(id);\n");
+            "ALTER TABLE public.child ADD CONSTRAINT child_fk FOREIGN KEY (pid) REFERENCES "
+            "public.parent(id);\n");
 }
 
 TEST(CatalogGenerate, ColumnTypeChangeUsesACastAndWarns) {
@@ -398,7 +453,8 @@ TEST(CatalogGenerate, ColumnTypeChangeUsesACastAndWarns) {
   ASSERT_EQ(sql.warnings.size(), 1u);
   EXPECT_EQ(Joined(sql),
             "ALTER TABLE public.users ALTER COLUMN phone DROP DEFAULT;\n"
-            "-- WARNING: " + sql.warnings[0] + "\n" +
+            "-- WARNING: " +
+                sql.warnings[0] + "\n" +
                 "ALTER TABLE public.users ALTER COLUMN phone TYPE text USING phone::text;\n"
                 "ALTER TABLE public.users ALTER COLUMN phone SET DEFAULT ''::text;\n");
 }
