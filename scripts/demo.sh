@@ -15,6 +15,8 @@ cd "$here"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step "$bin" check --log-format text
+step "$bin" lint --log-format text
+step "$bin" check --schema --dev-url "$server" --log-format text
 step "$bin" upgrade head --log-format text
 step "$bin" current -v --log-format text
 step "$bin" history -i --log-format text
