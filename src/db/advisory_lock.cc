@@ -48,7 +48,7 @@ AdvisoryLock::~AdvisoryLock() {
   }
 }
 
-Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx::connection> conn,
+Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx::connection>& conn,
                                                             const DatabaseOptions& options,
                                                             const WaitCallback& on_wait,
                                                             const NoLongerNeeded& no_longer_needed) {

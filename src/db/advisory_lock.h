@@ -25,10 +25,13 @@ class AdvisoryLock {
   // runner already did the work), which ends the wait without the lock.
   using NoLongerNeeded = std::function<bool()>;
 
-  // Takes the lock on `conn` (which it then owns), waiting up to
-  // options.lock_wait_timeout. kLockTimeout names the holder. Returns
-  // nullptr (and no error) when `no_longer_needed` said so.
-  static Result<std::unique_ptr<AdvisoryLock>> Acquire(std::unique_ptr<pqxx::connection> conn,
+  // Takes the lock on `conn`, waiting up to options.lock_wait_timeout. Once
+  // taken, the lock owns the connection (`conn` is then null) and it serves
+  // nothing else; otherwise `conn` stays with the caller, so a runner whose
+  // work was done by another never needs a second connection.
+  // kLockTimeout names the holder. Returns nullptr (and no error) when
+  // `no_longer_needed` said so; it may use `conn` between attempts.
+  static Result<std::unique_ptr<AdvisoryLock>> Acquire(std::unique_ptr<pqxx::connection>& conn,
                                                        const DatabaseOptions& options,
                                                        const WaitCallback& on_wait,
                                                        const NoLongerNeeded& no_longer_needed = nullptr);

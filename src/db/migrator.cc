@@ -309,11 +309,16 @@ struct Database::Impl {
     // A pod start at head ends here: one snapshot read on the connection we
     // have, no lock and no second connection (a second backend to fork).
     if (no_longer_needed && no_longer_needed()) return std::unique_ptr<db::AdvisoryLock>();
-    auto lock_conn = db::OpenConnection(conninfo, options);
-    if (!lock_conn.ok()) return lock_conn.status();
-    auto lock = db::AdvisoryLock::Acquire(std::move(lock_conn.value()), options, on_wait, no_longer_needed);
+    // The connection we have waits for the lock and, once it is ours, keeps
+    // it; the work gets a fresh one then. Replicas that find the work done
+    // while waiting (all but one, when many start at once) never fork a
+    // second backend.
+    auto lock = db::AdvisoryLock::Acquire(conn, options, on_wait, no_longer_needed);
     if (!lock.ok()) return lock.status();
     if (lock.value() == nullptr) return std::move(lock.value());
+    auto work_conn = db::OpenConnection(conninfo, options);
+    if (!work_conn.ok()) return work_conn.status();
+    conn = std::move(work_conn.value());
     try {
       // If this process dies mid-statement, the server stops the statement
       // within a second instead of finishing it for nobody (PostgreSQL 14+),
