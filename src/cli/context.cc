@@ -42,6 +42,7 @@ Result<Database*> Context::database() {
     auto s = settings();
     if (!s.ok()) return s.status();
     const Settings& st = **s;
+    if (!st.url_error.ok()) return st.url_error;
     DatabaseOptions o;
     o.url = st.url;
     o.client = ClientName();

@@ -491,13 +491,17 @@ Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv) {
     } else if (!env.url_env.empty()) {
       std::optional<std::string> raw = getenv(env.url_env);
       if (!raw || raw->empty()) {
-        return Status::Usage("environment '" + s.environment + "' reads its database URL from " +
-                             env.url_env + " (" + key + ".url_env in " + path + "), which is " +
-                             (raw ? "empty" : "not set") + ": set " + env.url_env +
-                             " to the database URL, or pass --url");
+        // Only commands that connect need it (lint, verify, check --schema
+        // and the script commands do not): Context::database() reports it.
+        s.url_error = Status::Usage("environment '" + s.environment + "' reads its database URL from " +
+                                    env.url_env + " (" + key + ".url_env in " + path + "), which is " +
+                                    (raw ? "empty" : "not set") + ": set " + env.url_env +
+                                    " to the database URL, or pass --url");
+        s.url_source = env.url_env + " (" + key + ".url_env, " + (raw ? "empty" : "not set") + ")";
+      } else {
+        s.url = *raw;
+        s.url_source = env.url_env + " (" + key + ".url_env)";
       }
-      s.url = *raw;
-      s.url_source = env.url_env + " (" + key + ".url_env)";
     } else {
       s.url_source = std::string(kLibpqDefaults);
     }

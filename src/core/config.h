@@ -82,6 +82,9 @@ struct Settings {
   // "STAGING_DATABASE_URL (environments.staging.url_env)" or
   // "libpq defaults (PGHOST, PGDATABASE, ...)".
   std::string url_source;
+  // Not ok when the environment's url_env variable is unset or empty: the
+  // commands that connect fail with it; the others do not need a URL.
+  Status url_error;
   Millis lock_wait_timeout{std::chrono::minutes(5)};
   Millis connect_timeout{std::chrono::seconds(30)};
   std::optional<Millis> statement_timeout;
@@ -106,7 +109,8 @@ GetEnv ProcessEnvironment();
 //                the file's directory), "schema"
 // An empty environment variable counts as unset; an empty --url, --env, -c
 // or --script-location is kUsage. A url_env whose variable is unset or empty
-// is kUsage naming the variable to set. An environment that the file does
+// leaves url empty and url_error a kUsage naming the variable to set (only
+// commands that connect need a URL). An environment that the file does
 // not list (when it lists any) is kUsage naming the known ones, unless the
 // URL comes from --url or DATABASE_URL. Duration errors name the flag or the
 // file and line. A relative script_location from the file is taken relative

@@ -211,6 +211,18 @@ TEST_F(SchemaCommandsTest, VerifyNamesTheDowngradeThatForgetsAnIndex) {
   EXPECT_TRUE(TmpdirEmpty());
 }
 
+TEST_F(SchemaCommandsTest, VerifyWalksTheProductionSectionsWithoutTheProductionUrl) {
+  // The source tree's schemagate.yaml: production reads DATABASE_URL, unset here.
+  RunResult r = SgRaw({"verify", "--env", "production", "--dev-url", PgServer::Shared().Url("postgres"),
+                       "--log-format", "text"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("Verified 0005"), std::string::npos) << r.err;
+  // Commands that connect still say what is missing.
+  RunResult up = SgRaw({"upgrade", "--env", "production", "--log-format", "text"});
+  EXPECT_EQ(up.exit_code, 2) << up.err;
+  EXPECT_NE(up.err.find("set DATABASE_URL"), std::string::npos) << up.err;
+}
+
 TEST_F(SchemaCommandsTest, VerifyRefusesSeveralHeads) {
   SetUpTree();
   WriteMigration("0006_side.sql", "-- revision: 0006\n-- down_revision: 0004\n\n-- migrate:upgrade\nSELECT 1;\n");
