@@ -78,8 +78,7 @@ Status RunSteps(Database& db, const MigrationSet& set, const Settings& settings,
 
 Status MigrateTo(Database& db, const MigrationSet& set, const Settings& settings, const Heads& target) {
   if (target.empty()) return Status::Ok();
-  std::string spec;
-  for (const std::string& id : target) spec += (spec.empty() ? "" : ",") + id;
+  // One revision, or every head (a merge's parents: all of them).
   Plan plan;
   if (target.size() == 1) {
     auto p = PlanUpgrade(set.graph(), {}, target.front());
