@@ -1,4 +1,5 @@
 // `lint`: the rules of core/lint.h over the migration files; no database.
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -49,9 +50,9 @@ Result<std::string> ReadText(const std::string& path) {
   return text.str();
 }
 
-// Settings without a database: lint never connects, so the environment's URL
-// (often a variable that is unset where lint runs, in CI) must not be
-// required. The placeholder URL is never used.
+// The shared settings, for the linted environment instead of the
+// configured one. Lint never connects, so an unset url_env is no error
+// (ResolveSettings leaves it in url_error).
 Result<Settings> LintSettings(const po::variables_map& vm, const std::string& environment) {
   Flags flags;
   auto opt = [&](const char* name) -> std::optional<std::string> {
@@ -62,19 +63,16 @@ Result<Settings> LintSettings(const po::variables_map& vm, const std::string& en
   flags.script_location = opt("script-location");
   flags.lock_timeout = opt("db-lock-timeout");
   flags.environment = environment;
-  flags.url = "postgresql://";
   auto settings = ResolveSettings(flags, ProcessEnvironment());
-  if (!settings.ok() || !vm.count("env") || settings->config_path.empty()) return settings;
-  // A misspelt --env would select the wrong sections without a word.
-  auto text = ReadText(settings->config_path);
-  if (!text.ok()) return text.status();
-  auto file = ParseConfigFile(settings->config_path, *text);
-  if (!file.ok()) return file.status();
-  if (!file->environments.empty() && file->environments.count(environment) == 0) {
-    std::string known;
-    for (const auto& entry : file->environments) known += (known.empty() ? "" : ", ") + entry.first;
-    return Status::Usage("--env " + environment + ": not an environment of " +
-                         settings->config_path + " (known: " + known + ")");
+  if (!settings.ok() || !vm.count("env")) return settings;
+  // A misspelt --env would select the wrong sections without a word, also
+  // when DATABASE_URL is set (which lets the runner take any environment).
+  const std::vector<std::string>& known = settings->environments;
+  if (!known.empty() && std::find(known.begin(), known.end(), environment) == known.end()) {
+    std::string names;
+    for (const std::string& name : known) names += (names.empty() ? "" : ", ") + name;
+    return Status::Usage("--env " + environment + ": not an environment of " + settings->config_path +
+                         " (known: " + names + ")");
   }
   return settings;
 }

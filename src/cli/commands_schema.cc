@@ -76,20 +76,11 @@ Status RunSteps(Database& db, const MigrationSet& set, const Settings& settings,
   return outcome.status();
 }
 
-Status MigrateTo(Database& db, const MigrationSet& set, const Settings& settings, const Heads& target) {
-  if (target.empty()) return Status::Ok();
-  // One revision, or every head (a merge's parents: all of them).
-  Plan plan;
-  if (target.size() == 1) {
-    auto p = PlanUpgrade(set.graph(), {}, target.front());
-    if (!p.ok()) return p.status();
-    plan = std::move(p.value());
-  } else {
-    auto p = PlanUpgrade(set.graph(), {}, "heads");
-    if (!p.ok()) return p.status();
-    plan = std::move(p.value());
-  }
-  return RunSteps(db, set, settings, {}, plan.steps, Direction::kUpgrade);
+// Applies the migrations up to `target` (a revision or "heads") on an empty database.
+Status MigrateTo(Database& db, const MigrationSet& set, const Settings& settings, const std::string& target) {
+  auto plan = PlanUpgrade(set.graph(), {}, target);
+  if (!plan.ok()) return plan.status();
+  return RunSteps(db, set, settings, {}, plan->steps, Direction::kUpgrade);
 }
 
 // The declared schema: every *.sql file directly in schema_location, by name.
@@ -134,7 +125,9 @@ struct Sides {
   Catalog declared;
 };
 
-Result<Sides> BuildSides(Context& ctx, const Settings& settings, const MigrationSet& set, const Heads& target) {
+// `target`: a revision, "heads", or "" for an empty database.
+Result<Sides> BuildSides(Context& ctx, const Settings& settings, const MigrationSet& set,
+                         const std::string& target) {
   auto files = LoadDeclaredSchema(settings);
   if (!files.ok()) return files.status();
   Sides sides;
@@ -147,11 +140,13 @@ Result<Sides> BuildSides(Context& ctx, const Settings& settings, const Migration
   sides.migrations_db = *migrations_db;
   auto db = ConnectScratch(settings, sides.migrations_db);
   if (!db.ok()) return db.status();
-  ctx.out().Info("Applying the migrations up to " + JoinHeads(target) + " on a scratch database (" +
-                     sides.server->description() + ")",
-                 {{"event", "scratch_migrate"}});
-  Status migrated = MigrateTo(**db, set, settings, target);
-  if (!migrated.ok()) return migrated.Prefixed("applying the migrations to a scratch database");
+  if (!target.empty()) {
+    ctx.out().Info("Applying the migrations up to " + target + " on a scratch database (" +
+                       sides.server->description() + ")",
+                   {{"event", "scratch_migrate"}});
+    Status migrated = MigrateTo(**db, set, settings, target);
+    if (!migrated.ok()) return migrated.Prefixed("applying the migrations to a scratch database");
+  }
 
   auto declared_db = sides.server->CreateDatabase("declared");
   if (!declared_db.ok()) return declared_db.status();
@@ -309,7 +304,8 @@ Result<GeneratedRevision> Autogenerate(Context& ctx, const MigrationSet& set, co
   auto s = ctx.settings();
   if (!s.ok()) return s.status();
   const Settings& settings = **s;
-  auto sides = BuildSides(ctx, settings, set, r.down_revisions);
+  // create allows one parent at most (none: a new base).
+  auto sides = BuildSides(ctx, settings, set, r.down_revisions.empty() ? "" : r.down_revisions.front());
   if (!sides.ok()) return sides.status();
   GeneratedRevision out;
   std::vector<CatalogDifference> diffs = DiffCatalogs(sides->migrations, sides->declared);
@@ -370,7 +366,7 @@ Status CheckSchema(Context& ctx) {
   auto loaded = ctx.migrations(true);
   if (!loaded.ok()) return loaded.status();
   const Heads heads = (*loaded)->graph().Heads();
-  auto sides = BuildSides(ctx, settings, **loaded, heads);
+  auto sides = BuildSides(ctx, settings, **loaded, "heads");
   if (!sides.ok()) return sides.status();
   std::vector<CatalogDifference> diffs = DiffCatalogs(sides->migrations, sides->declared);
   Output& out = ctx.out();

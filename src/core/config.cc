@@ -38,6 +38,19 @@ constexpr int64_t kMaxPostgresTimeoutMillis = INT_MAX;
 
 std::string At(const std::string& path, int line) { return path + ":" + std::to_string(line); }
 
+// A directory setting: the flag as given (relative to the working
+// directory), else the file's value relative to the file's directory.
+Result<std::string> ResolveDirectory(const std::optional<std::string>& flag, const char* flag_name,
+                                     const std::string& from_file, const std::string& config_path) {
+  if (flag) {
+    if (flag->empty()) return Status::Usage(std::string(flag_name) + ": the directory is empty");
+    return *flag;
+  }
+  const fs::path location(from_file);
+  const fs::path base = fs::path(config_path).parent_path();
+  return location.is_absolute() || base.empty() ? location.string() : (base / location).string();
+}
+
 int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
 
 template <size_t N>
@@ -423,26 +436,13 @@ Result<Settings> ResolveSettings(const Flags& flags, const GetEnv& getenv) {
   s.version_table_schema = file.version_table_schema;
   s.log_table = file.log_table;
 
-  if (flags.script_location) {
-    if (flags.script_location->empty()) {
-      return Status::Usage("--script-location: the directory is empty");
-    }
-    s.script_location = *flags.script_location;  // as given: relative to the working directory
-  } else {
-    const fs::path location(file.script_location);
-    const fs::path base = fs::path(path).parent_path();
-    s.script_location =
-        location.is_absolute() || base.empty() ? location.string() : (base / location).string();
-  }
-  if (flags.schema_location) {
-    if (flags.schema_location->empty()) return Status::Usage("--schema-location: the directory is empty");
-    s.schema_location = *flags.schema_location;
-  } else {
-    const fs::path location(file.schema_location);
-    const fs::path base = fs::path(path).parent_path();
-    s.schema_location =
-        location.is_absolute() || base.empty() ? location.string() : (base / location).string();
-  }
+  auto script_location = ResolveDirectory(flags.script_location, "--script-location", file.script_location, path);
+  if (!script_location.ok()) return script_location.status();
+  s.script_location = std::move(script_location.value());
+  auto schema_location = ResolveDirectory(flags.schema_location, "--schema-location", file.schema_location, path);
+  if (!schema_location.ok()) return schema_location.status();
+  s.schema_location = std::move(schema_location.value());
+  for (const auto& entry : file.environments) s.environments.push_back(entry.first);
   if (flags.dev_url) {
     if (flags.dev_url->empty()) return Status::Usage("--dev-url: the URL is empty");
     s.dev_url = flags.dev_url;

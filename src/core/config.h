@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/duration.h"
 #include "core/status.h"
@@ -85,6 +86,7 @@ struct Settings {
   // Not ok when the environment's url_env variable is unset or empty: the
   // commands that connect fail with it; the others do not need a URL.
   Status url_error;
+  std::vector<std::string> environments;  // the names the file lists under `environments`
   Millis lock_wait_timeout{std::chrono::minutes(5)};
   Millis connect_timeout{std::chrono::seconds(30)};
   std::optional<Millis> statement_timeout;

@@ -412,7 +412,7 @@ Status Run(Tx& tx, const std::string& source, const SqlStatement& st, const std:
   try {
     tx.exec(st.text);
   } catch (const pqxx::sql_error& e) {
-    return StatementError(source, st, e.what(), e.sqlstate(), url);
+    return StatementError(source, st, e.what(), db::SqlstateOf(e), url);
   } catch (const std::exception& e) {
     return StatementError(source, st, e.what(), "", url);
   }
@@ -488,7 +488,7 @@ Status ExecuteSqlScript(const std::string& url, const std::string& source, const
     } catch (const pqxx::sql_error& e) {
       // COMMIT itself failed (a deferred constraint): blame the block.
       return StatementError(source, statements[first], std::string("at COMMIT: ") + e.what(),
-                            e.sqlstate(), url);
+                            db::SqlstateOf(e), url);
     } catch (const std::exception& e) {
       return StatementError(source, statements[first], e.what(), "", url);
     }

@@ -14,15 +14,6 @@ bool IsUrl(const std::string& s) {
   return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
 }
 
-std::string QuoteConninfoValue(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 bool HasParam(const std::string& conninfo, const std::string& key) {
   // Good enough for "key=" in both URL query strings and keyword form.
   size_t pos = 0;
@@ -136,13 +127,48 @@ Result<std::unique_ptr<pqxx::connection>> OpenConnection(const std::string& conn
                          last_error);
 }
 
+namespace {
+
+template <typename E>
+bool Is(const std::exception& e) {
+  return dynamic_cast<const E*>(&e) != nullptr;
+}
+
+// libpqxx 6.4 throws some of its specific exception classes without the
+// SQLSTATE the server sent (insufficient_privilege among them): each of these
+// stands for exactly one code. Most specific classes first.
+std::string SqlstateOfClass(const std::exception& e) {
+  if (Is<pqxx::insufficient_privilege>(e)) return "42501";
+  if (Is<pqxx::undefined_table>(e)) return "42P01";
+  if (Is<pqxx::undefined_column>(e)) return "42703";
+  if (Is<pqxx::undefined_function>(e)) return "42883";
+  if (Is<pqxx::syntax_error>(e)) return "42601";
+  if (Is<pqxx::unique_violation>(e)) return "23505";
+  if (Is<pqxx::foreign_key_violation>(e)) return "23503";
+  if (Is<pqxx::not_null_violation>(e)) return "23502";
+  if (Is<pqxx::check_violation>(e)) return "23514";
+  if (Is<pqxx::deadlock_detected>(e)) return "40P01";
+  if (Is<pqxx::serialization_failure>(e)) return "40001";
+  if (Is<pqxx::too_many_connections>(e)) return "53300";
+  if (Is<pqxx::disk_full>(e)) return "53100";
+  if (Is<pqxx::out_of_memory>(e)) return "53200";
+  return "";
+}
+
+}  // namespace
+
+std::string SqlstateOf(const pqxx::sql_error& e) {
+  std::string code = e.sqlstate();
+  return code.empty() ? SqlstateOfClass(e) : code;
+}
+
 Status StatusFromException(const std::exception& e, const std::string& context,
                            const DatabaseOptions& options) {
   const std::string password = PasswordOf(options.url);
   std::string message = RedactSecret(FirstLine(e.what()), password);
   if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     ErrorLocation loc;
-    loc.sqlstate = sql->sqlstate();
+    loc.sqlstate = SqlstateOf(*sql);
     Status s = Status::Runtime(context + ": " + message +
                                (loc.sqlstate.empty() ? "" : " (SQLSTATE " + loc.sqlstate + ")"));
     s.set_location(loc);
@@ -158,6 +184,15 @@ Status StatusFromException(const std::exception& e, const std::string& context,
                            message);
   }
   return Status::Runtime(context + ": " + message);
+}
+
+std::string QuoteConninfoValue(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
 }
 
 std::string QualifiedName(const std::string& schema, const std::string& table) {

@@ -64,7 +64,7 @@ struct Database::Impl {
     try {
       tx.exec(st.text);
     } catch (const pqxx::sql_error& e) {
-      return StatementError(file, st, e.what(), e.sqlstate());
+      return StatementError(file, st, e.what(), db::SqlstateOf(e));
     } catch (const pqxx::broken_connection& e) {
       // libpqxx's own text ("Could not obtain client encoding: not
       // connected") says nothing useful to the person reading it.

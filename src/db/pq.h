@@ -31,6 +31,14 @@ Result<std::unique_ptr<pqxx::connection>> OpenConnection(const std::string& conn
 Status StatusFromException(const std::exception& e, const std::string& context,
                            const DatabaseOptions& options);
 
+// The SQLSTATE of a server error: the one libpqxx kept, else the one its
+// exception class stands for (libpqxx 6.4 drops it for some classes, e.g.
+// insufficient_privilege). "" when unknown.
+std::string SqlstateOf(const pqxx::sql_error& e);
+
+// 'value' for a key=value connection string, with ' and \ escaped.
+std::string QuoteConninfoValue(const std::string& value);
+
 // "schema"."table" for SQL text (names are validated at config load).
 std::string QualifiedName(const std::string& schema, const std::string& table);
 

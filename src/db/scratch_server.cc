@@ -33,15 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string QuoteValue(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
 // `conninfo` (URL or key=value) with its dbname replaced by `dbname`, as
 // key=value text. Everything else the user gave (host, port, sslmode,
 // password, ...) is kept.
@@ -56,10 +47,10 @@ Result<std::string> WithDatabase(const std::string& conninfo, const std::string&
   std::string out;
   for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
     if (o->val == nullptr || std::strcmp(o->keyword, "dbname") == 0) continue;
-    out += std::string(o->keyword) + "=" + QuoteValue(o->val) + " ";
+    out += std::string(o->keyword) + "=" + db::QuoteConninfoValue(o->val) + " ";
   }
   PQconninfoFree(opts);
-  return out + "dbname=" + QuoteValue(dbname);
+  return out + "dbname=" + db::QuoteConninfoValue(dbname);
 }
 
 // Runs one statement outside a transaction on a fresh connection (CREATE and
@@ -298,7 +289,7 @@ Result<std::string> StartPrivateServer(const ScratchServer::Log& log, std::strin
     std::lock_guard<std::mutex> lock(server.mu);
     server.postmaster = *postmaster;
   }
-  const std::string conninfo = "host=" + QuoteValue(dir) + " port=5432 user=postgres dbname=postgres";
+  const std::string conninfo = "host=" + db::QuoteConninfoValue(dir) + " port=5432 user=postgres dbname=postgres";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (PQping(conninfo.c_str()) != PQPING_OK) {
     if (waitpid(*postmaster, &status, WNOHANG) == *postmaster) {

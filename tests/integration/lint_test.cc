@@ -214,6 +214,14 @@ TEST_F(LintCliTest, ProductionUnlessEnvIsGivenOnTheCommandLine) {
   EXPECT_CONTAINS(development.err, "upgrade sections for development");
 }
 
+TEST_F(LintCliTest, AMisspeltEnvIsRefusedEvenWithDatabaseUrlSet) {
+  // The source tree's schemagate.yaml lists development, staging, production.
+  RunResult r = Lint({"--env", "prodution"}, {{"DATABASE_URL", PgServer::Shared().Url("postgres")}});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "--env prodution: not an environment of");
+  EXPECT_CONTAINS(r.err, "production");
+}
+
 TEST_F(LintCliTest, ConfiguredLockTimeoutCounts) {
   CopyBundledMigrations();
   WriteMigration("0006_alter.sql",

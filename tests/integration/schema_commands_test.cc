@@ -259,6 +259,17 @@ TEST_F(SchemaCommandsTest, DevUrlServerGetsItsScratchDatabasesBack) {
   EXPECT_NE(bad.err.find("--dev-url"), std::string::npos) << bad.err;
 }
 
+TEST_F(SchemaCommandsTest, DevUrlRoleWithoutCreatedbIsToldWhatItNeeds) {
+  SetUpTree();
+  PgServer& pg = PgServer::Shared();
+  RunResult r = SgRaw({"check", "--schema", "--dev-url", pg.Url("postgres", PgServer::kPasswordRole, PgServer::kPassword),
+                       "--log-format", "text"},
+                      {{"TMPDIR", tmpdir_}});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("CREATEDB"), std::string::npos) << r.err;
+  EXPECT_EQ(pg.Query(pg.Url("postgres"), "SELECT count(*) FROM pg_database WHERE datname LIKE 'sg\\_scratch\\_%'"), "0");
+}
+
 TEST_F(SchemaCommandsTest, CtrlCStopsThePrivateServerAndRemovesItsDirectory) {
   SetUpTree();
   RunOptions opts;
