@@ -13,8 +13,8 @@ COPY CMakeLists.txt ./
 COPY src ./src
 COPY tests ./tests
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-    && cmake --build /build -j"$(nproc)" --target schemagate \
-    && strip /build/schemagate
+    && cmake --build /build -j"$(nproc)" --target schemagate schemagate-operator \
+    && strip /build/schemagate /build/schemagate-operator
 # /migrations holds versions/, the template and a schemagate.yaml whose
 # script_location is that directory itself.
 COPY migrations /out/migrations
@@ -22,13 +22,14 @@ COPY schemagate.yaml /tmp/schemagate.yaml
 RUN sed 's|^script_location:.*|script_location: .|' /tmp/schemagate.yaml > /out/migrations/schemagate.yaml
 
 FROM debian:12-slim AS runtime
-# Only the shared libraries the binary links (tests/packaging checks this
-# list against ldd of the built binary). libpqxx, yaml-cpp and
-# Boost.Program_options are linked in statically.
+# Only the shared libraries the binaries link (tests/packaging checks this
+# list against ldd of both). libpqxx, yaml-cpp, Boost.Program_options,
+# spdlog and fmt are linked in statically; cpprestsdk only into
+# schemagate-operator, which `schemagate operator` runs.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpq5 libcpprest2.10 libssl3 libspdlog1.10 libfmt9 ca-certificates \
+      libpq5 libcpprest2.10 libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=build /build/schemagate /usr/local/bin/schemagate
+COPY --from=build /build/schemagate /build/schemagate-operator /usr/local/bin/
 COPY --from=build /out/migrations /migrations
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="schemagate" \

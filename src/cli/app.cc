@@ -1,6 +1,11 @@
 #include "cli/app.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -118,9 +123,31 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
   if (!f) out.Warn("could not write the report to " + path);
 }
 
+// Replaces this process with schemagate-operator, installed next to this
+// binary, running the same command line. Returns only on failure.
+int ExecOperatorBinary(const std::string& command, char** argv) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string dir = ".";
+  if (n > 0) {
+    std::string path(self, static_cast<size_t>(n));
+    dir = path.substr(0, path.rfind('/'));
+  }
+  const std::string target = dir + "/schemagate-operator";
+  std::vector<char*> args{const_cast<char*>(target.c_str())};
+  for (char** a = argv + 1; *a != nullptr; ++a) args.push_back(*a);
+  args.push_back(nullptr);
+  execv(target.c_str(), args.data());
+  const int err = errno;
+  std::cerr << "error: 'schemagate " << command << "' needs the Kubernetes client, which ships as "
+            << target << " beside this binary, and it cannot be run: " << std::strerror(err)
+            << ". Install schemagate-operator from the same build (the image has both)\n";
+  return 1;
+}
+
 }  // namespace
 
-int Main(int argc, char** argv) {
+int Main(int argc, char** argv, const KubeHooks* kube) {
   std::vector<Command> commands = ScriptCommands();
   for (Command& c : DatabaseCommands()) commands.push_back(std::move(c));
   for (Command& c : SchemaCommands()) commands.push_back(std::move(c));
@@ -194,6 +221,11 @@ int Main(int argc, char** argv) {
     return 0;
   }
 
+  if (command->needs_kube && command->needs_kube(vm) && kube == nullptr) {
+    std::cout.flush();
+    return ExecOperatorBinary(name, argv);
+  }
+
   const std::string output = vm["output"].as<std::string>();
   const std::string log_format = vm["log-format"].as<std::string>();
   if (output != "text" && output != "json") {
@@ -218,7 +250,7 @@ int Main(int argc, char** argv) {
   flags.statement_timeout = Opt(vm, "statement-timeout");
   flags.lock_timeout = Opt(vm, "db-lock-timeout");
 
-  Context ctx(flags, out);
+  Context ctx(flags, out, kube);
   ctx.report().command = name;
   Status status;
   try {

@@ -5,7 +5,11 @@
 
 namespace schemagate::cli {
 
-int Main(int argc, char** argv);
+struct KubeHooks;
+
+// `kube` is null in the runner binary: invocations that need the Kubernetes
+// client are handed to schemagate-operator then.
+int Main(int argc, char** argv, const KubeHooks* kube = nullptr);
 
 }  // namespace schemagate::cli
 

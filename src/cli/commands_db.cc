@@ -34,9 +34,10 @@ struct LoadedState {
 };
 
 Result<LoadedState> LoadState(Context& ctx) {
+  ctx.PrefetchMigrations(true);
+  auto db = ctx.database();
   auto loaded = Load(ctx);
   if (!loaded.ok()) return loaded.status();
-  auto db = ctx.database();
   if (!db.ok()) return db.status();
   auto state = (*db)->ReadState();
   if (!state.ok()) return state.status();
@@ -70,14 +71,17 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     if (!full.ok()) return full.status();
     return RenderOffline(ctx, *full, direction, target, single);
   }
-  // Statements are split only when something will run: the no-op upgrade of
-  // every pod start reads headers and checksums, nothing more.
-  auto loaded = Load(ctx, false);
-  if (!loaded.ok()) return loaded.status();
-  const Loaded& l = *loaded;
   if (target.find(':') != std::string::npos) {
     return Status::Usage("a range like '" + target + "' is for --sql (offline) only; online runs start from the database's current revision");
   }
+  // Statements are split only when something will run: the no-op upgrade of
+  // every pod start reads headers and checksums, nothing more. The files are
+  // read while the connection is made; a file's error still comes first.
+  ctx.PrefetchMigrations(false);
+  auto db = ctx.database();
+  auto loaded = Load(ctx, false);
+  if (!loaded.ok()) return loaded.status();
+  const Loaded& l = *loaded;
 
   const RevisionGraph& graph = l.set->graph();
   auto plan_for = [&graph, &target, &direction](const Heads& current) {
@@ -85,7 +89,6 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
                                             : PlanDowngrade(graph, current, target);
   };
 
-  auto db = ctx.database();
   if (!db.ok()) return db.status();
   auto state = (*db)->ReadState();
   if (!state.ok()) return state.status();
@@ -361,7 +364,7 @@ Status RunWait(Context& ctx, const po::variables_map& vm) {
   if (!timeout.ok()) return timeout.status().Prefixed("--timeout");
   auto interval = ParseDuration(vm["interval"].as<std::string>());
   if (!interval.ok()) return interval.status().Prefixed("--interval");
-  if (vm.count("migration")) return WaitForMigration(ctx, vm, *timeout, *interval);
+  if (vm.count("migration")) return ctx.kube().wait_for_migration(ctx, vm, *timeout, *interval);
   auto loaded = Load(ctx, false);
   if (!loaded.ok()) return loaded.status();
   const RevisionGraph& g = loaded->set->graph();
@@ -464,7 +467,7 @@ std::vector<Command> DatabaseCommands() {
                      ("namespace,n", po::value<std::string>(), "namespace of --migration")
                      ("kubeconfig", po::value<std::string>(), "kubeconfig for --migration (default: in-cluster)");
                },
-               RunWait});
+               RunWait, [](const po::variables_map& vm) { return vm.count("migration") > 0; }});
   return c;
 }
 

@@ -15,7 +15,24 @@ Result<const Settings*> Context::settings() {
   return &*settings_;
 }
 
+void Context::PrefetchMigrations(bool split) {
+  if (set_ || prefetch_.valid()) return;
+  auto s = settings();
+  if (!s.ok()) return;  // migrations() reports it
+  prefetch_ = std::async(std::launch::async,
+                         [location = (*s)->script_location, split, failed = prefetch_failed_]() {
+                           auto set = MigrationSet::Load(location, split);
+                           if (!set.ok()) *failed = true;
+                           return set;
+                         });
+}
+
 Result<const MigrationSet*> Context::migrations(bool split) {
+  if (!set_ && prefetch_.valid()) {
+    auto set = prefetch_.get();
+    if (!set.ok()) return set.status();
+    set_ = std::move(set.value());
+  }
   if (!set_) {
     auto s = settings();
     if (!s.ok()) return s.status();
@@ -54,6 +71,7 @@ Result<Database*> Context::database() {
     o.version_table = st.version_table;
     o.version_table_schema = st.version_table_schema;
     o.log_table = st.log_table;
+    o.stop_retrying = [failed = prefetch_failed_]() { return failed->load(); };
     auto db = Database::Connect(o);
     if (!db.ok()) return db.status();
     db_ = std::move(db.value());

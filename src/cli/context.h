@@ -3,7 +3,10 @@
 #ifndef SCHEMAGATE_CLI_CONTEXT_H_
 #define SCHEMAGATE_CLI_CONTEXT_H_
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,9 +31,26 @@ struct Report {
   bool have_heads = false;
 };
 
+namespace po = boost::program_options;
+
+class Context;
+
+// The commands that talk to the Kubernetes API. Only the schemagate-operator
+// binary links them (with cpprestsdk): the runner starts on every pod start
+// and every shared library costs it relocations and page faults. The runner
+// hands such invocations to schemagate-operator (see app.cc).
+struct KubeHooks {
+  std::function<Status(Context&, const po::variables_map&)> run_operator;
+  // `wait --migration NAME`: the gate through the API instead of the database.
+  std::function<Status(Context&, const po::variables_map&, std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds interval)>
+      wait_for_migration;
+};
+
 class Context {
  public:
-  Context(Flags flags, Output& out) : flags_(std::move(flags)), out_(out) {}
+  Context(Flags flags, Output& out, const KubeHooks* kube = nullptr)
+      : flags_(std::move(flags)), out_(out), kube_(kube) {}
 
   Output& out() { return out_; }
   Report& report() { return report_; }
@@ -40,22 +60,31 @@ class Context {
   // `split` false statements are not split yet — enough for the no-op pod
   // start; a later call with `split` true finishes the job.
   Result<const MigrationSet*> migrations(bool split = true);
+  // Starts loading the migrations on another thread, so that reading the
+  // files overlaps with connecting (the server forks and initialises a
+  // backend meanwhile); migrations() collects the result. Call database()
+  // next, then migrations(): a load error then stops connection retries.
+  void PrefetchMigrations(bool split);
   // Connects to the target database (once).
   Result<Database*> database();
   // The name this process shows in pg_stat_activity and records in the log:
   // POD_NAME, else HOSTNAME, else gethostname().
   static std::string ClientName();
+  // The Kubernetes commands; app.cc hands invocations that need them to
+  // schemagate-operator when this binary has none, so never null there.
+  const KubeHooks& kube() const { return *kube_; }
 
  private:
   Flags flags_;
   Output& out_;
+  const KubeHooks* kube_;
   Report report_;
   std::optional<Settings> settings_;
   std::optional<MigrationSet> set_;
+  std::future<Result<MigrationSet>> prefetch_;
+  std::shared_ptr<std::atomic<bool>> prefetch_failed_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<Database> db_;
 };
-
-namespace po = boost::program_options;
 
 struct Command {
   std::string name;
@@ -64,6 +93,8 @@ struct Command {
   // Adds the command's own options and positional arguments.
   std::function<void(po::options_description&, po::positional_options_description&)> define;
   std::function<Status(Context&, const po::variables_map&)> run;
+  // True when this invocation needs the Kubernetes client (KubeHooks).
+  std::function<bool(const po::variables_map&)> needs_kube = nullptr;
 };
 
 std::vector<Command> ScriptCommands();    // init, create, merge, history, heads, branches, show
@@ -90,9 +121,6 @@ Result<GeneratedRevision> Autogenerate(Context& ctx, const MigrationSet& set, co
 // `check --schema`: exit 4 when the migrations at head and the declared schema differ.
 Status CheckSchema(Context& ctx);
 
-// `wait --migration NAME`: the gate through the API instead of the database.
-Status WaitForMigration(Context& ctx, const po::variables_map& vm, std::chrono::milliseconds timeout,
-                        std::chrono::milliseconds interval);
 
 // Helpers shared by the command files.
 std::string JoinHeads(const Heads& heads, const std::string& empty = "base");

@@ -1,8 +1,8 @@
 #include "db/advisory_lock.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
-#include <thread>
 
 #include "core/duration.h"
 
@@ -34,6 +34,13 @@ std::string DescribeHolder(pqxx::connection& conn, int64_t key) {
   return out;
 }
 
+// The LISTEN/NOTIFY channel on which a releasing holder wakes the waiters.
+std::string ChannelName(int64_t key) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(key));
+  return std::string("schemagate_lock_") + hex;
+}
+
 }  // namespace
 
 AdvisoryLock::AdvisoryLock(std::unique_ptr<pqxx::connection> conn, int64_t key)
@@ -41,8 +48,11 @@ AdvisoryLock::AdvisoryLock(std::unique_ptr<pqxx::connection> conn, int64_t key)
 
 AdvisoryLock::~AdvisoryLock() {
   try {
-    pqxx::nontransaction tx(*conn_);
-    tx.exec_params("SELECT pg_advisory_unlock($1)", key_);
+    // One round trip: the NOTIFY is delivered when this implicit transaction
+    // commits, after the unlock, so a woken waiter finds the lock free and
+    // the holder's migrations (committed on the work connection) visible.
+    pqxx::nontransaction(*conn_).exec("SELECT pg_advisory_unlock(" + std::to_string(key_) + "); NOTIFY " +
+                                      ChannelName(key_));
   } catch (const std::exception&) {
     // The session ends with the connection, and the lock with it.
   }
@@ -58,33 +68,38 @@ Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx
   const std::string lock_name = options.version_table_schema + "." + options.version_table;
   auto next_report = start + std::chrono::seconds(2);
   try {
-    // The key is derived on the server so every client agrees on it.
-    int64_t key = pqxx::nontransaction(*conn).exec_params1("SELECT hashtextextended('schemagate:' || current_database() || "
-                                  "':' || $1 || '.' || $2, 0)",
-                                  options.version_table_schema, options.version_table)[0]
-                      .as<int64_t>();
+    // The key is derived on the server so every client agrees on it; the
+    // first try rides along in the same round trip.
+    pqxx::row first = pqxx::nontransaction(*conn).exec_params1(
+        "SELECT k, pg_try_advisory_lock(k) FROM (SELECT hashtextextended('schemagate:' || "
+        "current_database() || ':' || $1 || '.' || $2, 0) AS k) s",
+        options.version_table_schema, options.version_table);
+    const int64_t key = first[0].as<int64_t>();
+    if (first[1].as<bool>()) return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
     // Polled, never a blocking pg_advisory_lock: a waiting statement holds a
     // snapshot, and the holder's CREATE INDEX CONCURRENTLY waits for every
     // older snapshot to end while the holder keeps the lock until it does.
-    // The poll interval starts short and stays short (the hand-over delay
-    // adds to every replica's start), with jitter so waiters spread out.
+    // Between polls the waiter sits idle (no snapshot) on its socket,
+    // LISTENing: a releasing holder NOTIFYs, so the hand-over is immediate
+    // and the polls can be sparse. They remain for a holder that dies
+    // without a word (its lock goes with its session) and for older
+    // versions that do not NOTIFY. Jitter spreads the waiters out.
+    auto try_lock = [&]() {
+      return pqxx::nontransaction(*conn).exec_params1("SELECT pg_try_advisory_lock($1)", key)[0].as<bool>();
+    };
+    // LISTEN, then try again: a release between the first try and the
+    // LISTEN sent its NOTIFY to nobody.
+    pqxx::nontransaction(*conn).exec("LISTEN " + ChannelName(key));
     std::mt19937 rng(std::random_device{}());
     auto delay = std::chrono::milliseconds(10);
-    auto next_check = start + std::chrono::milliseconds(200);
+    bool released = false;  // a holder said it let go
     while (true) {
-      bool got = pqxx::nontransaction(*conn)
-                     .exec_params1("SELECT pg_try_advisory_lock($1)", key)[0]
-                     .as<bool>();
-      if (got) return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
+      // A release means the holder either finished — the common case when
+      // replicas start together, and then the state says so and we are done
+      // without ever taking the lock — or failed, and the lock is free.
+      if (released && no_longer_needed && no_longer_needed()) return std::unique_ptr<AdvisoryLock>();
+      if (try_lock()) return std::unique_ptr<AdvisoryLock>(new AdvisoryLock(std::move(conn), key));
       auto now = Clock::now();
-      // The holder may have done our work: many replicas starting at once
-      // then finish as soon as the first one does, not one after another.
-      // Reading the state costs more than a try-lock, so not on every poll.
-      if (no_longer_needed && now >= next_check) {
-        if (no_longer_needed()) return std::unique_ptr<AdvisoryLock>();
-        now = Clock::now();
-        next_check = now + std::chrono::milliseconds(250);
-      }
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
       if (now >= deadline) {
         return Status::LockTimeout("timed out after " + FormatDuration(options.lock_wait_timeout) +
@@ -97,11 +112,11 @@ Result<std::unique_ptr<AdvisoryLock>> AdvisoryLock::Acquire(std::unique_ptr<pqxx
         on_wait(DescribeHolder(*conn, key), waited);
         next_report = now + std::chrono::seconds(10);
       }
-      std::uniform_int_distribution<int> jitter(0, static_cast<int>(delay.count()));
-      auto sleep = std::min<Clock::duration>(delay + std::chrono::milliseconds(jitter(rng)),
-                                             deadline - now);
-      std::this_thread::sleep_for(sleep);
-      delay = std::min(delay * 2, std::chrono::milliseconds(50));
+      std::uniform_int_distribution<int> jitter(0, static_cast<int>(delay.count() / 2));
+      auto sleep = std::min<Clock::duration>(delay + std::chrono::milliseconds(jitter(rng)), deadline - now);
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(sleep).count();
+      released = conn->await_notification(static_cast<long>(us / 1000000), static_cast<long>(us % 1000000)) > 0;
+      delay = std::min(delay * 2, std::chrono::milliseconds(400));
     }
   } catch (const std::exception& e) {
     return StatusFromException(e, "taking the migration lock on " + lock_name, options);

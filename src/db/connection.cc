@@ -114,6 +114,9 @@ Result<std::unique_ptr<pqxx::connection>> OpenConnection(const std::string& conn
     }
     auto now = Clock::now();
     if (now >= deadline) break;
+    if (options.stop_retrying && options.stop_retrying()) {
+      return Status::Runtime("cannot connect to " + where + " (stopped retrying): " + last_error);
+    }
     std::uniform_int_distribution<int> jitter(0, static_cast<int>(delay.count() / 2));
     auto sleep = delay + std::chrono::milliseconds(jitter(rng));
     sleep = std::min<std::chrono::milliseconds>(

@@ -30,6 +30,9 @@ struct DatabaseOptions {
   std::string version_table_schema = "public";
   std::string log_table = "schemagate_log";
   std::string client;                     // host or pod, recorded in the log
+  // Asked between connection attempts: true stops retrying (the caller has
+  // already failed for another reason and only waits for us).
+  std::function<bool()> stop_retrying;
 };
 
 // What the database says about itself, read without the lock.

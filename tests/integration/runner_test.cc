@@ -2,10 +2,11 @@
 // down, failures, environments, drift, concurrency, offline SQL.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <thread>
-#include <csignal>
 
 #include "integration/runner_fixture.h"
 
@@ -261,6 +262,78 @@ TEST_F(RunnerTest, WaitersDoNotStallTheHoldersConcurrentIndexBuild) {
   EXPECT_EQ(Q("SELECT count(*) FROM schemagate_log WHERE operation = 'upgrade' AND status = 'succeeded'"), "5");
 }
 
+// A releasing holder NOTIFYs: waiters re-read the state at once and, when
+// the work is done, leave without ever taking the lock. Here the "holder" is
+// a psql session that keeps the lock for the whole test, so only the
+// notification can end the runner's wait before its lock timeout.
+TEST_F(RunnerTest, WaitersWokenByTheHoldersNotifyFinishWithoutTheLock) {
+  ASSERT_EQ(Sg({"upgrade", "0004"}).exit_code, 0);
+  const std::string key_sql =
+      "hashtextextended('schemagate:' || current_database() || ':public.alembic_version', 0)";
+  RunOptions hold;
+  Child holder({"psql", "-X", "-q", "-d", url_ + "?application_name=other-migrator", "-c",
+                "SELECT pg_advisory_lock(" + key_sql + "); SELECT pg_sleep(60);"},
+               hold);
+  for (int i = 0; i < 100 && Q("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())") != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  RunOptions opts;
+  opts.cwd = SourceDir();
+  opts.env = {{"DATABASE_URL", url_}, {"ENVIRONMENT", kUnset}};
+  Child waiter({SchemagateBinary(), "upgrade", "head", "--lock-timeout", "30s", "--log-format", "text"}, opts);
+  // Waiting: its session has LISTENed and polls the lock.
+  bool waiting = false;
+  for (int i = 0; i < 200 && !waiting; ++i) {
+    waiting = Q("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'schemagate@%' "
+                "AND query LIKE '%pg_try_advisory_lock%'") == "1";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(waiting) << "the runner never started waiting for the lock";
+  // The "holder" finishes the work and says so, but keeps the lock.
+  Q("UPDATE alembic_version SET version_num = '0005'");
+  char channel[64];
+  std::snprintf(channel, sizeof channel, "schemagate_lock_%016llx",
+                static_cast<unsigned long long>(std::stoll(Q("SELECT " + key_sql))));
+  Q(std::string("NOTIFY ") + channel);
+  RunResult w = waiter.Wait();
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_CONTAINS(w.err, "Already at 0005");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())"), "1")
+      << "the lock stayed with the holder";
+  // End the holder's backend too: killing psql leaves it in pg_sleep.
+  Q("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'other-migrator' "
+    "AND datname = current_database()");
+  holder.Kill(SIGTERM);
+  holder.Wait();
+}
+
+// The Kubernetes commands live in schemagate-operator; without it beside the
+// binary they say so, while their help still works.
+TEST_F(RunnerTest, KubernetesCommandsNeedTheOperatorBinaryBesideIt) {
+  TempDir dir;
+  const std::string lone = dir.path() + "/schemagate";
+  std::filesystem::copy_file(SchemagateBinary(), lone);
+  std::filesystem::permissions(lone, std::filesystem::perms::owner_all);
+  RunOptions opts;
+  RunResult help = Child({lone, "operator", "--help"}, opts).Wait();
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_CONTAINS(help.out, "--max-concurrent-runs");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{lone, "operator", "--kubeconfig", "/nonexistent"},
+        std::vector<std::string>{lone, "wait", "--migration", "app", "--timeout", "1s"}}) {
+    RunResult r = Child(args, opts).Wait();
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_CONTAINS(r.err, dir.path() + "/schemagate-operator");
+    EXPECT_CONTAINS(r.err, "No such file or directory");
+  }
+  // Beside the real one, `schemagate operator` is schemagate-operator.
+  RunResult real = Child({SchemagateBinary(), "operator", "--kubeconfig", "/nonexistent"}, opts).Wait();
+  EXPECT_EQ(real.exit_code, 2) << real.err;
+  EXPECT_CONTAINS(real.err, "kubeconfig");
+}
+
 TEST_F(RunnerTest, OfflineSqlRunsCleanInPsqlAndReachesTheSameSchema) {
   RunResult sql = Sg({"upgrade", "head", "--sql"});
   ASSERT_EQ(sql.exit_code, 0) << sql.err;
@@ -295,7 +368,8 @@ TEST_F(RunnerTest, LockWaitTimesOutWithExit3AndNamesTheHolder) {
                opts);
   // Give psql a moment to take it.
   for (int i = 0; i < 50; ++i) {
-    if (Q("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == "1") break;
+    if (Q("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())") == "1") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   RunResult r = Sg({"upgrade", "--lock-timeout", "1s"});

@@ -88,7 +88,13 @@ struct KubeletSimulator::Impl {
       } else if (GetField(e, {"valueFrom", "secretKeyRef"})) {
         const std::string secret = GetString(e, {"valueFrom", "secretKeyRef", "name"});
         const std::string key = GetString(e, {"valueFrom", "secretKeyRef", "key"});
+        // A real kubelet never fails a container over a server error: it
+        // retries (the API faults the soak injects would otherwise fail runs).
         kube::ApiResponse s = client->Get(kube::ResourcePath("", "v1", "secrets", ns, secret));
+        for (int tries = 0; (s.status == 0 || s.status >= 500) && tries < 300; ++tries) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          s = client->Get(kube::ResourcePath("", "v1", "secrets", ns, secret));
+        }
         const Json* data = GetField(s.body, {"data", key.c_str()});
         if (!s.ok() || data == nullptr || !data->is_string()) {
           *error = "secret \"" + secret + "\" key \"" + key + "\" not found";

@@ -24,6 +24,16 @@ closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflic
   --no-enhances "${runtime_packages[@]}" 2>/dev/null | grep -v '^ ' | sed 's/:amd64$//' | sort -u)
 for essential in libc6 libgcc-s1 libstdc++6; do closure+=$'\n'$essential; done
 
+operator_bin="$(dirname "$bin")/schemagate-operator"
+check "schemagate-operator is built beside schemagate" test -x "$operator_bin"
+# The runner starts on every pod start: no C++ shared library, no cpprestsdk.
+runner_links_no_cxx_library() {
+  ! ldd "$bin" | awk '/=>/ {print $1}' | grep -qE '^lib(stdc\+\+|cpprest|spdlog|fmt)'
+}
+check "the runner links no libstdc++, cpprestsdk, spdlog or fmt" runner_links_no_cxx_library
+check "the image copies both binaries" \
+  grep -q '^COPY --from=build /build/schemagate /build/schemagate-operator /usr/local/bin/$' "$src/Dockerfile"
+
 while read -r lib path; do
   [ -z "$path" ] && continue
   pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
@@ -35,7 +45,7 @@ while read -r lib path; do
   else
     bad "$lib comes from $pkg, which the runtime stage does not install"
   fi
-done < <(ldd "$bin" | awk '/=>/ {print $1, $3}')
+done < <(ldd "$bin" "$operator_bin" | awk '/=>/ {print $1, $3}' | sort -u)
 
 check "runs as a numeric non-root user" grep -q '^USER [1-9][0-9]*:[0-9]\+$' "$src/Dockerfile"
 check "ENTRYPOINT is the binary (no shell needed)" grep -q '^ENTRYPOINT \["schemagate"\]' "$src/Dockerfile"
