@@ -125,7 +125,7 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
 
 // Replaces this process with schemagate-operator, installed next to this
 // binary, running the same command line. Returns only on failure.
-int ExecOperatorBinary(const std::string& command, char** argv) {
+Status ExecOperatorBinary(const std::string& command, char** argv) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   std::string dir = ".";
@@ -137,12 +137,11 @@ int ExecOperatorBinary(const std::string& command, char** argv) {
   std::vector<char*> args{const_cast<char*>(target.c_str())};
   for (char** a = argv + 1; *a != nullptr; ++a) args.push_back(*a);
   args.push_back(nullptr);
+  std::cout.flush();
   execv(target.c_str(), args.data());
-  const int err = errno;
-  std::cerr << "error: 'schemagate " << command << "' needs the Kubernetes client, which ships as "
-            << target << " beside this binary, and it cannot be run: " << std::strerror(err)
-            << ". Install schemagate-operator from the same build (the image has both)\n";
-  return 1;
+  return Status::Runtime("'schemagate " + command + "' needs the Kubernetes client, which ships as " + target +
+                         " beside this binary, and it cannot be run: " + std::strerror(errno) +
+                         ". Install schemagate-operator from the same build (the image has both)");
 }
 
 }  // namespace
@@ -221,11 +220,6 @@ int Main(int argc, char** argv, const KubeHooks* kube) {
     return 0;
   }
 
-  if (command->needs_kube && command->needs_kube(vm) && kube == nullptr) {
-    std::cout.flush();
-    return ExecOperatorBinary(name, argv);
-  }
-
   const std::string output = vm["output"].as<std::string>();
   const std::string log_format = vm["log-format"].as<std::string>();
   if (output != "text" && output != "json") {
@@ -254,7 +248,8 @@ int Main(int argc, char** argv, const KubeHooks* kube) {
   ctx.report().command = name;
   Status status;
   try {
-    status = command->run(ctx, vm);
+    const bool hand_over = command->needs_kube && command->needs_kube(vm) && kube == nullptr;
+    status = hand_over ? ExecOperatorBinary(name, argv) : command->run(ctx, vm);
   } catch (const std::exception& e) {
     // Every expected failure is a Status; this is a bug, but still no stack trace.
     std::string msg = e.what();

@@ -36,10 +36,9 @@ struct LoadedState {
 Result<LoadedState> LoadState(Context& ctx) {
   ctx.PrefetchMigrations(true);
   auto db = ctx.database();
+  Result<DatabaseState> state = db.ok() ? (*db)->ReadState() : Result<DatabaseState>(db.status());
   auto loaded = Load(ctx);
   if (!loaded.ok()) return loaded.status();
-  if (!db.ok()) return db.status();
-  auto state = (*db)->ReadState();
   if (!state.ok()) return state.status();
   return LoadedState{*loaded, *db, std::move(state.value())};
 }
@@ -76,9 +75,11 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
   }
   // Statements are split only when something will run: the no-op upgrade of
   // every pod start reads headers and checksums, nothing more. The files are
-  // read while the connection is made; a file's error still comes first.
+  // read while the connection is made and the state is read (neither needs
+  // them); a file's error still comes first.
   ctx.PrefetchMigrations(false);
   auto db = ctx.database();
+  Result<DatabaseState> state = db.ok() ? (*db)->ReadState() : Result<DatabaseState>(db.status());
   auto loaded = Load(ctx, false);
   if (!loaded.ok()) return loaded.status();
   const Loaded& l = *loaded;
@@ -89,8 +90,6 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
                                             : PlanDowngrade(graph, current, target);
   };
 
-  if (!db.ok()) return db.status();
-  auto state = (*db)->ReadState();
   if (!state.ok()) return state.status();
   SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, state->heads));
   SG_RETURN_IF_ERROR(l.set->CheckChecksums(state->heads, state->checksums));

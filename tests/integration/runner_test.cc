@@ -320,14 +320,17 @@ TEST_F(RunnerTest, KubernetesCommandsNeedTheOperatorBinaryBesideIt) {
   RunResult help = Child({lone, "operator", "--help"}, opts).Wait();
   EXPECT_EQ(help.exit_code, 0) << help.err;
   EXPECT_CONTAINS(help.out, "--max-concurrent-runs");
+  const std::string report = dir.path() + "/report.json";
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{lone, "operator", "--kubeconfig", "/nonexistent"},
-        std::vector<std::string>{lone, "wait", "--migration", "app", "--timeout", "1s"}}) {
+        std::vector<std::string>{lone, "wait", "--migration", "app", "--timeout", "1s", "--report", report}}) {
     RunResult r = Child(args, opts).Wait();
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_CONTAINS(r.err, dir.path() + "/schemagate-operator");
     EXPECT_CONTAINS(r.err, "No such file or directory");
   }
+  // An init container's report says why, like any other failure.
+  EXPECT_CONTAINS(ReadFile(report), "schemagate-operator");
   // Beside the real one, `schemagate operator` is schemagate-operator.
   RunResult real = Child({SchemagateBinary(), "operator", "--kubeconfig", "/nonexistent"}, opts).Wait();
   EXPECT_EQ(real.exit_code, 2) << real.err;
