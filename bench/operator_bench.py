@@ -10,6 +10,7 @@ Usage: operator_bench.py BUILD_DIR [N]
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,7 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
