@@ -33,11 +33,13 @@ struct LoadedState {
   DatabaseState state;
 };
 
-Result<LoadedState> LoadState(Context& ctx) {
-  ctx.PrefetchMigrations(true);
+// The files are read on another thread while this one connects and reads
+// the state (neither needs them); a file's error still comes first.
+Result<LoadedState> LoadState(Context& ctx, bool split = true) {
+  ctx.PrefetchMigrations(split);
   auto db = ctx.database();
   Result<DatabaseState> state = db.ok() ? (*db)->ReadState() : Result<DatabaseState>(db.status());
-  auto loaded = Load(ctx);
+  auto loaded = Load(ctx, split);
   if (!loaded.ok()) return loaded.status();
   if (!state.ok()) return state.status();
   return LoadedState{*loaded, *db, std::move(state.value())};
@@ -74,15 +76,12 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     return Status::Usage("a range like '" + target + "' is for --sql (offline) only; online runs start from the database's current revision");
   }
   // Statements are split only when something will run: the no-op upgrade of
-  // every pod start reads headers and checksums, nothing more. The files are
-  // read while the connection is made and the state is read (neither needs
-  // them); a file's error still comes first.
-  ctx.PrefetchMigrations(false);
-  auto db = ctx.database();
-  Result<DatabaseState> state = db.ok() ? (*db)->ReadState() : Result<DatabaseState>(db.status());
-  auto loaded = Load(ctx, false);
-  if (!loaded.ok()) return loaded.status();
-  const Loaded& l = *loaded;
+  // every pod start reads headers and checksums, nothing more.
+  auto ls = LoadState(ctx, false);
+  if (!ls.ok()) return ls.status();
+  const Loaded& l = ls->loaded;
+  Database* db = ls->db;
+  DatabaseState* state = &ls->state;
 
   const RevisionGraph& graph = l.set->graph();
   auto plan_for = [&graph, &target, &direction](const Heads& current) {
@@ -90,7 +89,6 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
                                             : PlanDowngrade(graph, current, target);
   };
 
-  if (!state.ok()) return state.status();
   SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, state->heads));
   SG_RETURN_IF_ERROR(l.set->CheckChecksums(state->heads, state->checksums));
   auto plan = plan_for(state->heads);
@@ -149,7 +147,7 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
       out.Info("Waiting for the migration lock (" + FormatDuration(waited) + " so far), held by " + holder,
                {{"event", "lock_wait"}, {"holder", holder}});
     };
-    auto result = (*db)->Run(*l.set, plan_for, run);
+    auto result = db->Run(*l.set, plan_for, run);
     if (!result.ok()) return result.status();
     outcome = std::move(result.value());
     if (outcome.adopted) {

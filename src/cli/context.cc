@@ -20,7 +20,7 @@ void Context::PrefetchMigrations(bool split) {
   auto s = settings();
   if (!s.ok()) return;  // migrations() reports it
   prefetch_ = std::async(std::launch::async,
-                         [location = (*s)->script_location, split, failed = prefetch_failed_]() {
+                         [location = (*s)->script_location, split, failed = &prefetch_failed_]() {
                            auto set = MigrationSet::Load(location, split);
                            if (!set.ok()) *failed = true;
                            return set;
@@ -71,7 +71,7 @@ Result<Database*> Context::database() {
     o.version_table = st.version_table;
     o.version_table_schema = st.version_table_schema;
     o.log_table = st.log_table;
-    o.stop_retrying = [failed = prefetch_failed_]() { return failed->load(); };
+    o.stop_retrying = [this]() { return prefetch_failed_.load(); };
     auto db = Database::Connect(o);
     if (!db.ok()) return db.status();
     db_ = std::move(db.value());

@@ -81,8 +81,8 @@ class Context {
   Report report_;
   std::optional<Settings> settings_;
   std::optional<MigrationSet> set_;
-  std::future<Result<MigrationSet>> prefetch_;
-  std::shared_ptr<std::atomic<bool>> prefetch_failed_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool> prefetch_failed_{false};     // outlives the thread below
+  std::future<Result<MigrationSet>> prefetch_;  // its destructor waits for the thread
   std::unique_ptr<Database> db_;
 };
 

@@ -391,6 +391,20 @@ TEST_F(RunnerTest, UnreachableDatabaseRetriesThenExits1NamingTheTarget) {
   EXPECT_FALSE(Contains(r.err + r.out, "topsecret"));
 }
 
+// Files load while the runner connects; a broken file is still the error
+// reported, not the unreachable database, and the connection gives up.
+TEST_F(RunnerTest, BrokenFileIsReportedBeforeAnUnreachableDatabase) {
+  CopyBundledMigrations();
+  WriteMigration("0006_broken.sql", "-- revision: 0006\n-- down_revision: 0005\nSELECT 1;\n");
+  for (const char* command : {"upgrade", "current"}) {
+    RunResult r = SgRaw({command, "--url", "postgresql://postgres@127.0.0.1:1/nowhere", "--connect-timeout", "30s",
+                         "--log-format", "text"});
+    EXPECT_EQ(r.exit_code, 4) << command << ": " << r.err;
+    EXPECT_CONTAINS(r.err, "0006_broken.sql:3");
+    EXPECT_FALSE(Contains(r.err, "cannot connect")) << r.err;
+  }
+}
+
 TEST_F(RunnerTest, WrongPasswordFailsFastWithoutEchoingIt) {
   std::string url = PgServer::Shared().Url(url_.substr(url_.rfind('/') + 1), "sg_password", "not-the-password");
   auto start = std::chrono::steady_clock::now();
