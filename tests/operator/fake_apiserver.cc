@@ -162,6 +162,9 @@ struct FakeApiServer::Impl {
   std::set<std::string> rbac_used;        // "resource[/sub] verb" asked for by the operator
   std::set<std::string> conflicted_once;  // for faults.conflict_first_status_write
   std::vector<std::thread> watch_threads;
+  // One per watch response: done once its last byte is sent (or the client
+  // went away). Shutdown waits for them; see ~FakeApiServer.
+  std::vector<pplx::task<void>> watch_replies;
   std::atomic<bool> stopping{false};
   std::atomic<bool> verbose{false};
   std::mt19937_64 rng{42};
@@ -604,6 +607,10 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
 
 void FakeApiServer::Impl::ServeWatch(http::http_request req, const std::string& resource, const std::string& ns,
                                      const std::map<std::string, std::string>& query) {
+  if (stopping.load()) {
+    req.reply(503, StatusBody(503, "ServiceUnavailable", "the test API server is shutting down"));
+    return;
+  }
   auto w = std::make_shared<Watcher>();
   w->resource = resource;
   w->ns = ns;
@@ -644,9 +651,17 @@ void FakeApiServer::Impl::ServeWatch(http::http_request req, const std::string& 
   http::http_response resp(200);
   resp.headers().set_content_type("application/json");
   resp.set_body(concurrency::streams::istream(buf));
-  req.reply(resp);
+  pplx::task<void> sent = req.reply(resp);
   // The stream is written by its own thread, never inside the handler.
   std::lock_guard<std::mutex> l(mu);
+  watch_replies.erase(std::remove_if(watch_replies.begin(), watch_replies.end(),
+                                     [](const pplx::task<void>& t) { return t.is_done(); }),
+                      watch_replies.end());
+  watch_replies.push_back(sent);
+  if (stopping.load()) {  // shutting down: end the stream at once
+    buf.close(std::ios_base::out).wait();
+    return;
+  }
   watch_threads.emplace_back([this, w, buf, bookmarks, timeout]() mutable {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
     auto next_bookmark = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -709,13 +724,32 @@ FakeApiServer::FakeApiServer(int port) : impl_(std::make_unique<Impl>()) {
 FakeApiServer::~FakeApiServer() {
   impl_->stopping = true;
   DropWatches();
-  impl_->listener->close().wait();
+  // Every watch stream is ended and fully sent before the listener closes:
+  // cpprestsdk's listener crashes (SIGSEGV in epoll_reactor::start_op) when
+  // close() tears down a connection while a streamed body is still being
+  // written to it.
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     threads.swap(impl_->watch_threads);
   }
   for (auto& t : threads) t.join();
+  std::vector<pplx::task<void>> replies;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    replies.swap(impl_->watch_replies);
+  }
+  // Bounded: a client that stopped reading must not hang the test run.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (auto& r : replies) {
+    while (!r.is_done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  // A reply is marked sent a moment before its connection goes back to
+  // reading the next request on the same socket: let that settle too.
+  if (!replies.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl_->listener->close().wait();
   // Everything the operator and the runner wrote (statuses, Events, Jobs,
   // Leases; not the Secrets tests put in) goes to the secrets grep.
   if (const char* dir = std::getenv("SCHEMAGATE_TEST_OUTPUT_DIR"); dir != nullptr && *dir != '\0') {
