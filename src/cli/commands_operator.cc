@@ -17,6 +17,8 @@ std::vector<Command> OperatorCommands() {
                      ("metrics-addr", po::value<std::string>()->default_value(":8080"), "Prometheus /metrics address")
                      ("health-addr", po::value<std::string>()->default_value(":8081"), "/healthz and /readyz address")
                      ("max-concurrent-runs", po::value<int>()->default_value(4), "runner Jobs at once")
+                     ("run-started-event-after", po::value<std::string>()->default_value("10s"),
+                      "a run still going after this long gets a RunStarted Event and its activeRun")
                      ("runner-image", po::value<std::string>()->default_value("schemagate:latest"),
                       "runner image when a Migration names none");
                },

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 
+#include "core/duration.h"
 #include "kube/client.h"
 #include "operator/controller.h"
 #include "operator/migration.h"
@@ -22,6 +23,10 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
 Status RunOperator(Context& ctx, const po::variables_map& vm) {
+  // The flags first: a typo is reported as such, not as a cluster problem.
+  if (vm["max-concurrent-runs"].as<int>() < 1) return Status::Usage("--max-concurrent-runs must be at least 1");
+  auto announce_after = ParseDuration(vm["run-started-event-after"].as<std::string>());
+  if (!announce_after.ok()) return announce_after.status().Prefixed("--run-started-event-after");
   auto cluster = kube::ResolveClusterConfig(vm.count("kubeconfig") ? vm["kubeconfig"].as<std::string>() : "",
                                             vm.count("context") ? vm["context"].as<std::string>() : "",
                                             ProcessEnvironment());
@@ -40,7 +45,7 @@ Status RunOperator(Context& ctx, const po::variables_map& vm) {
   o.health_addr = vm["health-addr"].as<std::string>();
   o.max_concurrent_runs = vm["max-concurrent-runs"].as<int>();
   o.runner_image = vm["runner-image"].as<std::string>();
-  if (o.max_concurrent_runs < 1) return Status::Usage("--max-concurrent-runs must be at least 1");
+  o.run_started_event_after = std::chrono::duration_cast<std::chrono::seconds>(*announce_after);
   Output& out = ctx.out();
   o.log = [&out](const std::string& level, const std::string& msg) {
     if (level == "error" || level == "warning") out.Warn(msg, {{"component", "operator"}});

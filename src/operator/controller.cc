@@ -188,6 +188,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
   ReconcilerOptions ro;
   ro.default_image = o.runner_image;
   ro.max_concurrent_runs = o.max_concurrent_runs;
+  ro.run_started_event_after = o.run_started_event_after;
   ro.log = log;
   RunObserver observer;
   observer.run_finished = [&metrics](const std::string& r, double s) { metrics.RunFinished(r, s); };

@@ -5,6 +5,7 @@
 #define SCHEMAGATE_OPERATOR_CONTROLLER_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -24,6 +25,7 @@ struct ControllerOptions {
   std::string metrics_addr = ":8080";   // "" or "0" disables
   std::string health_addr = ":8081";
   int max_concurrent_runs = 4;
+  std::chrono::seconds run_started_event_after{10};  // see ReconcilerOptions
   int workers = 2;
   std::string runner_image = "schemagate:latest";
   std::function<void(const std::string& level, const std::string& msg)> log;

@@ -57,6 +57,18 @@ Reconciler::Reconciler(kube::Client& client, Informer& migrations, Informer& job
     : client_(client), migrations_(migrations), jobs_(jobs), options_(std::move(options)),
       observer_(std::move(observer)) {}
 
+double Reconciler::RunSeconds(const std::string& key, const std::string& job_name, const Json& job) {
+  {
+    std::lock_guard<std::mutex> l(started_mu_);
+    auto it = started_.find(key);
+    if (it != started_.end() && it->second.job_name == job_name) {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.at).count();
+    }
+  }
+  const std::string created = GetString(job, {"metadata", "creationTimestamp"});
+  return created.empty() ? 0 : static_cast<double>(-SecondsUntil(created));
+}
+
 int Reconciler::ActiveRuns() const {
   int n = 0;
   for (const Json& j : jobs_.List()) {
@@ -95,6 +107,10 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const std::string ns = key.substr(0, slash), name = key.substr(slash + 1);
   auto m = migrations_.Get(ns, name);
   if (!m) {
+    {
+      std::lock_guard<std::mutex> l(started_mu_);
+      started_.erase(key);
+    }
     std::lock_guard<std::mutex> l(written_mu_);
     written_.erase(key);
     return {false, {}, "success"};  // deleted: its Jobs go with it (ownerReferences)
@@ -140,6 +156,11 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     *changed |= SetCondition(status, type, value, why, msg, gen, now);
   };
 
+  const std::string key = ns + "/" + name;
+  // Whether the status already tells readers (kstatus, Flux, Argo CD) that
+  // this generation is in progress, e.g. while it waited for a run slot.
+  const bool progress_shown = GetInt(status, {"observedGeneration"}, 0) == gen &&
+                              ConditionStatus(status, "Reconciling") == "True";
   auto spec = ParseMigrationSpec(m, options_.default_image);
   if (!spec.ok()) {
     status["observedGeneration"] = Json::number(gen);
@@ -199,41 +220,69 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
       set("Reconciling", "True", reason::kRunStarted, "could not create Job " + job_name + ": " + r.Describe());
       return {true, std::chrono::seconds(5), "error"};
     }
-    Json run = Json::object();
-    run["jobName"] = Json::string(job_name);
-    run["startTime"] = Json::string(now);
-    status["activeRun"] = run;
-    kube::EraseField(status, "nextRetryTime");
-    set("Reconciling", "True", reason::kRunStarted, "running schemagate upgrade " + spec->target + " in Job " + job_name);
-    set("Ready", "False", reason::kRunStarted, "migration run in progress");
-    Event(m, "Normal", "RunStarted", "Started Job " + job_name + " to upgrade to " + spec->target);
-    return {false, {}, "success"};
+    {
+      std::lock_guard<std::mutex> l(started_mu_);
+      started_[key] = {job_name, std::chrono::steady_clock::now(), false};
+    }
+    // A status that already shows this generation in progress is left as
+    // is: most runs end before anyone reads it, and the end writes it anyway.
+    if (!progress_shown) {
+      Json run = Json::object();
+      run["jobName"] = Json::string(job_name);
+      run["startTime"] = Json::string(now);
+      status["activeRun"] = run;
+      kube::EraseField(status, "nextRetryTime");
+      set("Reconciling", "True", reason::kRunStarted, "running schemagate upgrade " + spec->target + " in Job " + job_name);
+      set("Ready", "False", reason::kRunStarted, "migration run in progress");
+    }
+    if (options_.log) {
+      options_.log("info", "migration=" + key + " started Job " + job_name + " to upgrade to " + spec->target);
+    }
+    return {true, options_.run_started_event_after, "success"};
   }
 
   const std::string outcome = JobOutcome(*job);
+  const double run_seconds = RunSeconds(key, job_name, *job);
   if (outcome.empty()) {
-    // Running. The status written when the run started still holds; only a
-    // Job found without it (e.g. after a restart) is recorded here.
+    // Running. Short runs are told by their outcome alone; one still going
+    // after run_started_event_after gets its RunStarted Event and, if the
+    // status does not show it yet (or a restart lost it), its activeRun.
+    const auto left = options_.run_started_event_after - std::chrono::seconds(static_cast<int64_t>(run_seconds));
+    if (left.count() > 0) return {true, left, "success"};
     if (!status.has_field("activeRun")) {
       Json run = Json::object();
       run["jobName"] = Json::string(job_name);
       run["startTime"] = Json::string(GetString(*job, {"metadata", "creationTimestamp"}));
       status["activeRun"] = run;
-      set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running");
+      set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running schemagate upgrade " + spec->target);
       set("Ready", "False", reason::kRunning, "migration run in progress");
+    }
+    bool announce = false;
+    {
+      std::lock_guard<std::mutex> l(started_mu_);
+      Started& s = started_[key];
+      if (s.job_name != job_name) s = {job_name, std::chrono::steady_clock::now(), false};
+      announce = !s.announced;
+      s.announced = true;
+    }
+    if (announce) {
+      Event(m, "Normal", "RunStarted",
+            "Job " + job_name + " is running schemagate upgrade " + spec->target + " (started " +
+                GetString(*job, {"metadata", "creationTimestamp"}) + ")");
     }
     return {false, {}, "success"};
   }
 
-  const bool first_look = GetString(status, {"activeRun", "jobName"}) == job_name;
-  // Already recorded: later passes (our own status write comes back through
-  // the watch) must not even read the pod again.
-  if (!first_look && done_for_gen) return {false, {}, "success"};
-  double seconds = 0;
-  if (first_look) {
-    int64_t started = SecondsUntil(GetString(status, {"activeRun", "startTime"}));
-    seconds = static_cast<double>(-started);
+  // Each Job's outcome is recorded once: afterwards the status is Ready for
+  // this generation, or the failure count names the next attempt's Job, or
+  // the Migration is Stalled. Later passes (our own status write coming back
+  // through the watch) must not even read the pod again.
+  if (done_for_gen) return {false, {}, "success"};
+  {
+    std::lock_guard<std::mutex> l(started_mu_);
+    started_.erase(key);
   }
+  const double seconds = run_seconds;
   // The pod's termination messages carry both reports.
   Termination init, main;
   kube::ApiResponse pods = client_.Get(kube::ResourcePath("", "v1", "pods", ns) +
@@ -261,9 +310,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     if (!target.empty()) status["targetRevision"] = Json::string(target);
     status["pendingRevisions"] = Json::number(0);
     const Json* applied = GetField(init.report, {"applied"});
-    // Recorded when the run is first seen finished, so later passes over
-    // the same Job change nothing (and write nothing).
-    if (first_look && applied && applied->is_array() && applied->size() > 0) {
+    if (applied && applied->is_array() && applied->size() > 0) {
       const Json& last = applied->as_array().at(applied->size() - 1);
       if (last.is_string()) status["lastAppliedRevision"] = Json::string(last.as_string());
       status["lastAppliedTime"] = Json::string(now);
@@ -274,10 +321,8 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     set("Ready", "True", reason::kSucceeded, "database at " + current);
     set("Reconciling", "False", reason::kSucceeded, "run finished");
     set("Stalled", "False", reason::kSucceeded, "");
-    if (first_look) {
-      Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")");
-      if (observer_.run_finished) observer_.run_finished("succeeded", seconds);
-    }
+    Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")");
+    if (observer_.run_finished) observer_.run_finished("succeeded", seconds);
     if (observer_.pending) observer_.pending(ns, name, 0);
     return {false, {}, "success"};
   }
@@ -300,15 +345,13 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     set("Stalled", "True", reason::kValidationFailed, message.substr(0, 1024));
     set("Ready", "False", reason::kValidationFailed, message.substr(0, 1024));
     set("Reconciling", "False", reason::kValidationFailed, "waiting for the spec or the migrations to be fixed");
-    if (first_look) {
-      Event(m, "Warning", "RunFailed", message);
-      if (observer_.run_finished) observer_.run_finished("failed", seconds);
-    }
+    Event(m, "Warning", "RunFailed", message);
+    if (observer_.run_finished) observer_.run_finished("failed", seconds);
     return {false, {}, "success"};
   }
   const int failures = attempt + 1;
   status["failures"] = Json::number(failures);
-  if (first_look && observer_.run_finished) observer_.run_finished("failed", seconds);
+  if (observer_.run_finished) observer_.run_finished("failed", seconds);
   if (failures >= spec->backoff_limit) {
     set("Stalled", "True", reason::kBackoffLimitExceeded,
         std::to_string(failures) + " failed runs (backoff.limit " + std::to_string(spec->backoff_limit) + "): " +

@@ -19,6 +19,11 @@ namespace schemagate::op {
 struct ReconcilerOptions {
   std::string default_image = "schemagate:latest";
   int max_concurrent_runs = 4;
+  // A run still going after this long gets its RunStarted Event (and its
+  // activeRun, when the status did not need a write as it started). Runs
+  // that finish sooner are told in full by their closing Event and status:
+  // four API writes per run (Job, start status, end status, one Event).
+  std::chrono::seconds run_started_event_after{10};
   // One line per event (run started, applied, failed), for the operator log.
   std::function<void(const std::string& level, const std::string& msg)> log;
 };
@@ -45,6 +50,9 @@ class Reconciler {
   ReconcileResult Step(const Json& migration, Json& status, bool* changed);
   void Event(const Json& migration, const std::string& type, const std::string& reason, const std::string& message);
   int ActiveRuns() const;
+  // How long the run in `job` has been going (from this process's own start
+  // record, else the Job's creationTimestamp).
+  double RunSeconds(const std::string& key, const std::string& job_name, const Json& job);
 
   kube::Client& client_;
   Informer& migrations_;
@@ -61,6 +69,16 @@ class Reconciler {
   };
   std::mutex written_mu_;
   std::map<std::string, Written> written_;
+  // Runs this process started, by Migration key: when, and whether their
+  // RunStarted Event is out. Lost on restart; the Job's creationTimestamp
+  // stands in then.
+  struct Started {
+    std::string job_name;
+    std::chrono::steady_clock::time_point at;
+    bool announced = false;
+  };
+  std::mutex started_mu_;
+  std::map<std::string, Started> started_;
 };
 
 }  // namespace schemagate::op

@@ -335,6 +335,15 @@ TEST_F(RunnerTest, KubernetesCommandsNeedTheOperatorBinaryBesideIt) {
   RunResult real = Child({SchemagateBinary(), "operator", "--kubeconfig", "/nonexistent"}, opts).Wait();
   EXPECT_EQ(real.exit_code, 2) << real.err;
   EXPECT_CONTAINS(real.err, "kubeconfig");
+  // Its own flags are checked before any cluster is looked for.
+  RunResult typo = Child({SchemagateBinary(), "operator", "--kubeconfig", "/nonexistent", "--run-started-event-after",
+                          "10x"}, opts).Wait();
+  EXPECT_EQ(typo.exit_code, 2) << typo.err;
+  EXPECT_CONTAINS(typo.err, "--run-started-event-after: invalid duration '10x'");
+  RunResult zero = Child({SchemagateBinary(), "operator", "--kubeconfig", "/nonexistent", "--max-concurrent-runs", "0"},
+                         opts).Wait();
+  EXPECT_EQ(zero.exit_code, 2) << zero.err;
+  EXPECT_CONTAINS(zero.err, "--max-concurrent-runs must be at least 1");
 }
 
 TEST_F(RunnerTest, OfflineSqlRunsCleanInPsqlAndReachesTheSameSchema) {

@@ -32,7 +32,8 @@ TEST_F(OperatorTest, MigrationGoesReadyAtHeadWithTheSchemaInTheDatabase) {
                                 kubeconfig_, "--timeout", "300ms", "--interval", "100ms"},
                                wo);
   EXPECT_EQ(early.exit_code, 5) << early.err;
-  operator_ = StartOperator();
+  // A run this short is told by its outcome alone: no RunStarted Event.
+  operator_ = StartOperator({"--run-started-event-after", "5m"});
   CreateSecret("ocr", "ocr-db", url);
   CreateMigration("ocr", "ocr-identity",
                   R"({"database":{"urlFrom":{"secretKeyRef":{"name":"ocr-db","key":"url"}}},"targetRevision":"head","environment":"production"})");
@@ -51,9 +52,7 @@ TEST_F(OperatorTest, MigrationGoesReadyAtHeadWithTheSchemaInTheDatabase) {
   RunResult gated = gate.Wait();
   EXPECT_EQ(gated.exit_code, 0) << gated.err;
   EXPECT_NE(gated.err.find("is Ready at 0005"), std::string::npos) << gated.err;
-  auto reasons = EventReasons("ocr", "ocr-identity");
-  EXPECT_TRUE(Has(reasons, "RunStarted"));
-  EXPECT_TRUE(Has(reasons, "RevisionApplied"));
+  EXPECT_EQ(EventReasons("ocr", "ocr-identity"), std::vector<std::string>{"RevisionApplied"});
   // The database URL never reaches the Job: only a secretKeyRef.
   auto jobs = api_->Objects("jobs", "ocr");
   ASSERT_EQ(jobs.size(), 1u);
@@ -148,6 +147,43 @@ TEST_F(OperatorTest, TwentyMigrationsConvergeWithinTheRunLimit) {
   }
   EXPECT_LE(kubelet_->max_concurrent_pods(), 3);
   EXPECT_EQ(kubelet_->pods_started(), 20);
+  // At most four API writes per run, waiting for a slot included: the Job,
+  // the status as the run starts (or as it starts waiting), the status at
+  // the end, and one Event.
+  const int64_t writes = api_->RequestCount("token POST") + api_->RequestCount("token PUT") +
+                         api_->RequestCount("token PATCH") + api_->RequestCount("token DELETE");
+  EXPECT_LE(writes, 4 * 20) << "Jobs " << api_->RequestCount("token POST") << " + Events, status writes "
+                            << api_->RequestCount("token PUT");
+  EXPECT_GE(writes, 3 * 20);
+}
+
+// A run that outlasts --run-started-event-after says so while it runs: a
+// RunStarted Event, and activeRun in the status, also for a run that started
+// after waiting for a slot (its status showed "waiting" and was not
+// rewritten as the Job started).
+TEST_F(OperatorTest, LongRunAnnouncesItselfWhileItRuns) {
+  TempDir dir;
+  StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
+                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
+  operator_ = StartOperator({"--run-started-event-after", "1s", "--max-concurrent-runs", "1"});
+  for (const char* name : {"first", "second"}) {
+    CreateSecret("ns12", std::string("db-") + name, PgServer::Shared().CreateDatabase("oplong"));
+    CreateMigration("ns12", name,
+                    std::string(R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db-)") + name + R"(","key":"url"}}}})");
+  }
+  for (const char* name : {"first", "second"}) {
+    Json running = WaitFor("ns12", name, [](const Json& m) {
+      return kube::GetField(m, {"status", "activeRun"}) != nullptr && Condition(m, "Ready") == "False";
+    });
+    EXPECT_NE(kube::GetString(running, {"status", "activeRun", "jobName"}), "") << name;
+    EXPECT_EQ(Condition(running, "Reconciling"), "True") << name;
+    Json done = WaitFor("ns12", name, [](const Json& m) { return Condition(m, "Ready") == "True"; });
+    EXPECT_EQ(kube::GetString(done, {"status", "currentRevision"}), "0006") << name;
+    EXPECT_EQ(kube::GetField(done, {"status", "activeRun"}), nullptr) << name;
+    std::vector<std::string> reasons = EventReasons("ns12", name);
+    std::sort(reasons.begin(), reasons.end());
+    EXPECT_EQ(reasons, (std::vector<std::string>{"RevisionApplied", "RunStarted"})) << name;
+  }
 }
 
 TEST_F(OperatorTest, SuspendStopsNewRunsAndDeleteCleansUpJobs) {
