@@ -245,11 +245,13 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   const double run_seconds = RunSeconds(key, job_name, *job);
   if (outcome.empty()) {
     // Running. Short runs are told by their outcome alone; one still going
-    // after run_started_event_after gets its RunStarted Event and, if the
-    // status does not show it yet (or a restart lost it), its activeRun.
-    const auto left = options_.run_started_event_after - std::chrono::seconds(static_cast<int64_t>(run_seconds));
-    if (left.count() > 0) return {true, left, "success"};
-    if (!status.has_field("activeRun")) {
+    // after run_started_event_after gets its RunStarted Event and its
+    // activeRun. A status that does not show the run in progress at all (its
+    // write as the Job started was lost) gets activeRun at once.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options_.run_started_event_after) -
+                      std::chrono::milliseconds(static_cast<int64_t>(run_seconds * 1000));
+    const bool announce_due = left.count() <= 0;
+    if (!status.has_field("activeRun") && (announce_due || !progress_shown)) {
       Json run = Json::object();
       run["jobName"] = Json::string(job_name);
       run["startTime"] = Json::string(GetString(*job, {"metadata", "creationTimestamp"}));
@@ -257,6 +259,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
       set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running schemagate upgrade " + spec->target);
       set("Ready", "False", reason::kRunning, "migration run in progress");
     }
+    if (!announce_due) return {true, left, "success"};
     bool announce = false;
     {
       std::lock_guard<std::mutex> l(started_mu_);

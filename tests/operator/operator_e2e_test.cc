@@ -186,6 +186,29 @@ TEST_F(OperatorTest, LongRunAnnouncesItselfWhileItRuns) {
   }
 }
 
+// The status write as a run starts can be lost (here: a 409) after its Job
+// was created. The next pass finds the Job running and must show the run in
+// progress at once, not only after --run-started-event-after: until then
+// kstatus readers would take the Migration for done.
+TEST_F(OperatorTest, RunInProgressIsShownEvenWhenItsFirstStatusWriteConflicts) {
+  TempDir dir;
+  StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
+                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
+  operator_ = StartOperator({"--run-started-event-after", "5m"});
+  CreateSecret("ns13", "db", PgServer::Shared().CreateDatabase("oplost"));
+  api_->faults().conflict_next_status_writes = 1;
+  CreateMigration("ns13", "m", Spec());
+  Json seen = WaitFor("ns13", "m", [](const Json& m) {
+    return kube::GetField(m, {"status", "activeRun"}) != nullptr || Condition(m, "Ready") == "True";
+  });
+  EXPECT_NE(kube::GetField(seen, {"status", "activeRun"}), nullptr) << "the run finished before its status showed it";
+  EXPECT_EQ(Condition(seen, "Ready"), "False");
+  EXPECT_EQ(Condition(seen, "Reconciling"), "True");
+  Json done = WaitFor("ns13", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  EXPECT_EQ(kube::GetString(done, {"status", "currentRevision"}), "0006");
+  EXPECT_EQ(api_->Objects("jobs", "ns13").size(), 1u);
+}
+
 TEST_F(OperatorTest, SuspendStopsNewRunsAndDeleteCleansUpJobs) {
   StartKubelet(SourceDir() + "/migrations");
   std::string url = PgServer::Shared().CreateDatabase("opsusp");
