@@ -5,12 +5,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
-#include <random>
 #include <iostream>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "operator/operator_fixture.h"
 
@@ -411,6 +413,26 @@ TEST_F(OperatorTest, AtRestOnlyWatchesRemainAndMetricsAndProbesAnswer) {
   EXPECT_NE(metrics.out.find("schemagate_reconcile_total{result=\"success\"}"), std::string::npos);
   EXPECT_NE(metrics.out.find("schemagate_run_duration_seconds_count 1"), std::string::npos);
   EXPECT_NE(metrics.out.find("schemagate_pending_revisions{namespace=\"ns8\",name=\"m\"} 0"), std::string::npos);
+
+  // SIGTERM while the probes keep coming: the replies in flight are sent
+  // before the listener closes, and the operator exits 0.
+  std::atomic<bool> stop_probing{false};
+  std::atomic<int> probes{0};
+  std::vector<std::thread> probers;
+  for (int i = 0; i < 3; ++i) {
+    probers.emplace_back([&] {
+      while (!stop_probing.load()) {
+        if (health.Get("/healthz").status != 0) ++probes;
+      }
+    });
+  }
+  while (probes.load() < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  operator_->Kill(SIGTERM);
+  RunResult stopped = operator_->Wait();
+  operator_.reset();
+  stop_probing = true;
+  for (auto& t : probers) t.join();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
 }
 
 // kubectl itself against the test API server: proof that it speaks the
