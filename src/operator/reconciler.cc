@@ -69,12 +69,22 @@ double Reconciler::RunSeconds(const std::string& key, const std::string& job_nam
   return created.empty() ? 0 : static_cast<double>(-SecondsUntil(created));
 }
 
-int Reconciler::ActiveRuns() const {
+int Reconciler::ActiveRuns() {
   int n = 0;
   for (const Json& j : jobs_.List()) {
     if (JobOutcome(j).empty()) ++n;
   }
+  // Jobs created moments ago that the Job watch has not delivered yet.
+  std::lock_guard<std::mutex> l(started_mu_);
+  for (const auto& [key, run] : started_) {
+    if (!CreatedMomentsAgo(run)) continue;
+    if (!jobs_.Get(key.substr(0, key.find('/')), run.job_name)) ++n;
+  }
   return n;
+}
+
+bool Reconciler::CreatedMomentsAgo(const Started& run) {
+  return std::chrono::steady_clock::now() - run.at < kJobCacheLag;
 }
 
 void Reconciler::Event(const Json& m, const std::string& type, const std::string& reason, const std::string& message) {
@@ -192,6 +202,15 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   auto job = jobs_.Get(ns, job_name);
 
   if (!job) {
+    {
+      // Created by this process a moment ago: the Job watch has not
+      // delivered it yet. Neither "vanished" nor a reason to create again.
+      std::lock_guard<std::mutex> l(started_mu_);
+      auto it = started_.find(key);
+      if (it != started_.end() && it->second.job_name == job_name && CreatedMomentsAgo(it->second)) {
+        return {true, std::chrono::milliseconds(500), "success"};
+      }
+    }
     if (done_for_gen) return {false, {}, "success"};
     if (spec->suspend) {
       set("Ready", "False", reason::kSuspended, "spec.suspend is true: no new runs");

@@ -49,7 +49,7 @@ class Reconciler {
  private:
   ReconcileResult Step(const Json& migration, Json& status, bool* changed);
   void Event(const Json& migration, const std::string& type, const std::string& reason, const std::string& message);
-  int ActiveRuns() const;
+  int ActiveRuns();
   // How long the run in `job` has been going (from this process's own start
   // record, else the Job's creationTimestamp).
   double RunSeconds(const std::string& key, const std::string& job_name, const Json& job);
@@ -79,6 +79,10 @@ class Reconciler {
   };
   std::mutex started_mu_;
   std::map<std::string, Started> started_;
+  // How long a Job this process created may be missing from the Job cache
+  // before it counts as deleted (the watch's delivery delay, generously).
+  static constexpr std::chrono::seconds kJobCacheLag{30};
+  static bool CreatedMomentsAgo(const Started& run);
 };
 
 }  // namespace schemagate::op

@@ -678,6 +678,9 @@ void FakeApiServer::Impl::ServeWatch(http::http_request req, const std::string& 
         }
       }
       if (!line.empty()) {
+        if (int d = faults.job_watch_delay_ms.load(); d > 0 && w->resource == "jobs") {
+          std::this_thread::sleep_for(std::chrono::milliseconds(d));
+        }
         buf.putn_nocopy(reinterpret_cast<const uint8_t*>(line.data()), line.size()).wait();
         buf.sync().wait();
         continue;

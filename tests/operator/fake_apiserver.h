@@ -23,6 +23,7 @@ class FakeApiServer {
     std::atomic<int> conflict_next_status_writes{0};  // next N status writes get 409
     std::atomic<int> delay_ms{0};                 // every non-watch reply waits this long
     std::atomic<bool> conflict_first_status_write{false};  // the first write at each resourceVersion gets 409
+    std::atomic<int> job_watch_delay_ms{0};       // every event on a Job watch arrives this late
   };
 
   // Listens on 127.0.0.1:`port` (0: a free port).

@@ -159,6 +159,32 @@ TEST_F(OperatorTest, TwentyMigrationsConvergeWithinTheRunLimit) {
   EXPECT_GE(writes, 3 * 20);
 }
 
+// The Job watch lags behind the Job creates: a pass that runs before the
+// new Job reaches the cache must neither take it for deleted and create it
+// again, nor count the run slot as free.
+TEST_F(OperatorTest, JobsNotYetInTheCacheAreNeitherCreatedTwiceNorOutsideTheRunLimit) {
+  StartKubelet(SourceDir() + "/migrations");
+  api_->faults().job_watch_delay_ms = 1500;
+  operator_ = StartOperator({"--max-concurrent-runs", "1"});
+  for (int i = 0; i < 3; ++i) {
+    CreateSecret("ns14", "db" + std::to_string(i), PgServer::Shared().CreateDatabase("oplag"));
+    CreateMigration("ns14", "m" + std::to_string(i),
+                    R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db)" + std::to_string(i) + R"(","key":"url"}}}})");
+  }
+  for (int i = 0; i < 3; ++i) {
+    WaitFor("ns14", "m" + std::to_string(i), [](const Json& m) { return Condition(m, "Ready") == "True"; },
+            std::chrono::seconds(90));
+  }
+  operator_->Kill(SIGTERM);
+  RunResult r = operator_->Wait();
+  operator_.reset();
+  size_t creates = 0;
+  for (size_t at = r.err.find("started Job"); at != std::string::npos; at = r.err.find("started Job", at + 1)) ++creates;
+  EXPECT_EQ(creates, 3u) << r.err;
+  EXPECT_EQ(kubelet_->max_concurrent_pods(), 1);
+  EXPECT_EQ(kubelet_->pods_started(), 3);
+}
+
 // A run that outlasts --run-started-event-after says so while it runs: a
 // RunStarted Event, and activeRun in the status, also for a run that started
 // after waiting for a slot (its status showed "waiting" and was not
