@@ -133,7 +133,9 @@ TEST_F(OperatorTest, DowngradeIsRefusedUnderForbidAndRunUnderAllow) {
 
 TEST_F(OperatorTest, TwentyMigrationsConvergeWithinTheRunLimit) {
   StartKubelet(SourceDir() + "/migrations");
-  operator_ = StartOperator({"--max-concurrent-runs", "3"});
+  // No run here is long enough for a RunStarted Event, even on a slow
+  // sanitizer build: the write count below is the steady four.
+  operator_ = StartOperator({"--max-concurrent-runs", "3", "--run-started-event-after", "5m"});
   std::vector<std::string> urls;
   for (int i = 0; i < 20; ++i) {
     urls.push_back(PgServer::Shared().CreateDatabase("many"));
