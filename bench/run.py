@@ -119,7 +119,7 @@ def interleaved(specs):
     out = []
     for i, spec in enumerate(specs):
         r = {"name": spec["name"], "median": statistics.median(times[i]), "min": min(times[i]),
-             "max": max(times[i]), "rss": max(rss[i])}
+             "max": max(times[i]), "rss": max(rss[i]), "times": times[i]}
         print(f"  {r['name']:<48} median {r['median'] * 1000:9.1f} ms  [{r['min'] * 1000:.1f}-{r['max'] * 1000:.1f}]"
               f"  rss {r['rss'] / 1024:.1f} MiB", flush=True)
         out.append(r)
@@ -287,6 +287,15 @@ def ratio(rows, a, b):
     return rb["median"] / ra["median"]
 
 
+def paired(rows, a, b):
+    """The median of b/a taken round by round: the two ran back to back in
+    each round, so a slow minute on the machine slows both and cancels out,
+    where it can move one median and not the other."""
+    ra = next(r for r in rows if r["name"].startswith(a))
+    rb = next(r for r in rows if r["name"].startswith(b))
+    return statistics.median(tb / ta for ta, tb in zip(ra["times"], rb["times"]))
+
+
 def svg(apply):
     sizes = sorted(apply)
     series = {}
@@ -331,12 +340,15 @@ def report(res, versions):
              f"The psql floor is the psql binary itself ({PSQL}), not Debian's Perl wrapper /usr/bin/psql.", ""]
     for n, rows in res["podstart"].items():
         lines += [f"## Pod start: no-op `upgrade head` at head, {n} migrations", "", table(rows, "psql"), "",
-                  f"schemagate takes {ratio(rows, 'psql', 'schemagate'):.2f}x the psql floor's time; "
+                  f"schemagate takes {ratio(rows, 'psql', 'schemagate'):.2f}x the psql floor's time "
+                  f"({paired(rows, 'psql', 'schemagate'):.2f}x round by round); "
                   f"Alembic takes {ratio(rows, 'schemagate', 'alembic'):.1f}x schemagate's time.", ""]
     for n, rows in res["apply"].items():
         lines += [f"## Apply from empty, {n} migrations", "", table(rows, "psql, one transaction per"), "",
-                  f"Per migration: schemagate {ratio(rows, 'psql, one', 'schemagate, one'):.2f}x psql; "
-                  f"one transaction: schemagate {ratio(rows, 'psql -1', 'schemagate --single'):.2f}x psql -1; "
+                  f"Per migration: schemagate {ratio(rows, 'psql, one', 'schemagate, one'):.2f}x psql "
+                  f"({paired(rows, 'psql, one', 'schemagate, one'):.2f}x round by round); "
+                  f"one transaction: schemagate {ratio(rows, 'psql -1', 'schemagate --single'):.2f}x psql -1 "
+                  f"({paired(rows, 'psql -1', 'schemagate --single'):.2f}x round by round); "
                   f"Alembic {ratio(rows, 'schemagate, one', 'alembic, one transaction per'):.2f}x schemagate.", ""]
     one, race, crowd = res["race"][:3]
     lines += ["## 32 replicas racing on an empty database", "", table(res["race"]), "",
