@@ -45,7 +45,7 @@ Status RunOperator(Context& ctx, const po::variables_map& vm) {
   o.health_addr = vm["health-addr"].as<std::string>();
   o.max_concurrent_runs = vm["max-concurrent-runs"].as<int>();
   o.runner_image = vm["runner-image"].as<std::string>();
-  o.run_started_event_after = std::chrono::duration_cast<std::chrono::seconds>(*announce_after);
+  o.run_started_event_after = *announce_after;
   Output& out = ctx.out();
   o.log = [&out](const std::string& level, const std::string& msg) {
     if (level == "error" || level == "warning") out.Warn(msg, {{"component", "operator"}});

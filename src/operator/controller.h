@@ -25,7 +25,7 @@ struct ControllerOptions {
   std::string metrics_addr = ":8080";   // "" or "0" disables
   std::string health_addr = ":8081";
   int max_concurrent_runs = 4;
-  std::chrono::seconds run_started_event_after{10};  // see ReconcilerOptions
+  std::chrono::milliseconds run_started_event_after{10000};  // see ReconcilerOptions
   int workers = 2;
   std::string runner_image = "schemagate:latest";
   std::function<void(const std::string& level, const std::string& msg)> log;

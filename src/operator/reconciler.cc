@@ -200,6 +200,15 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   const int attempt = static_cast<int>(GetInt(status, {"failures"}, 0));
   const std::string job_name = JobNameFor(m, attempt);
   auto job = jobs_.Get(ns, job_name);
+  // The status of a run in progress: its Job and start, Reconciling, not Ready.
+  auto show_run = [&](const std::string& start_time, const char* why, const std::string& msg) {
+    Json run = Json::object();
+    run["jobName"] = Json::string(job_name);
+    run["startTime"] = Json::string(start_time);
+    status["activeRun"] = run;
+    set("Reconciling", "True", why, msg);
+    set("Ready", "False", why, "migration run in progress");
+  };
 
   if (!job) {
     {
@@ -246,13 +255,8 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     // A status that already shows this generation in progress is left as
     // is: most runs end before anyone reads it, and the end writes it anyway.
     if (!progress_shown) {
-      Json run = Json::object();
-      run["jobName"] = Json::string(job_name);
-      run["startTime"] = Json::string(now);
-      status["activeRun"] = run;
       kube::EraseField(status, "nextRetryTime");
-      set("Reconciling", "True", reason::kRunStarted, "running schemagate upgrade " + spec->target + " in Job " + job_name);
-      set("Ready", "False", reason::kRunStarted, "migration run in progress");
+      show_run(now, reason::kRunStarted, "running schemagate upgrade " + spec->target + " in Job " + job_name);
     }
     if (options_.log) {
       options_.log("info", "migration=" + key + " started Job " + job_name + " to upgrade to " + spec->target);
@@ -267,16 +271,11 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     // after run_started_event_after gets its RunStarted Event and its
     // activeRun. A status that does not show the run in progress at all (its
     // write as the Job started was lost) gets activeRun at once.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options_.run_started_event_after) -
-                      std::chrono::milliseconds(static_cast<int64_t>(run_seconds * 1000));
+    const auto left = options_.run_started_event_after - std::chrono::milliseconds(static_cast<int64_t>(run_seconds * 1000));
     const bool announce_due = left.count() <= 0;
     if (!status.has_field("activeRun") && (announce_due || !progress_shown)) {
-      Json run = Json::object();
-      run["jobName"] = Json::string(job_name);
-      run["startTime"] = Json::string(GetString(*job, {"metadata", "creationTimestamp"}));
-      status["activeRun"] = run;
-      set("Reconciling", "True", reason::kRunning, "Job " + job_name + " is running schemagate upgrade " + spec->target);
-      set("Ready", "False", reason::kRunning, "migration run in progress");
+      show_run(GetString(*job, {"metadata", "creationTimestamp"}), reason::kRunning,
+               "Job " + job_name + " is running schemagate upgrade " + spec->target);
     }
     if (!announce_due) return {true, left, "success"};
     bool announce = false;

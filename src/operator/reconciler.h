@@ -23,7 +23,7 @@ struct ReconcilerOptions {
   // activeRun, when the status did not need a write as it started). Runs
   // that finish sooner are told in full by their closing Event and status:
   // four API writes per run (Job, start status, end status, one Event).
-  std::chrono::seconds run_started_event_after{10};
+  std::chrono::milliseconds run_started_event_after{10000};
   // One line per event (run started, applied, failed), for the operator log.
   std::function<void(const std::string& level, const std::string& msg)> log;
 };

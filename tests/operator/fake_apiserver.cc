@@ -20,6 +20,7 @@
 #include <cpprest/producerconsumerstream.h>
 
 #include "core/encoding.h"
+#include "kube/replies_in_flight_cpprest.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -162,9 +163,7 @@ struct FakeApiServer::Impl {
   std::set<std::string> rbac_used;        // "resource[/sub] verb" asked for by the operator
   std::set<std::string> conflicted_once;  // for faults.conflict_first_status_write
   std::vector<std::thread> watch_threads;
-  // One per watch response: done once its last byte is sent (or the client
-  // went away). Shutdown waits for them; see ~FakeApiServer.
-  std::vector<pplx::task<void>> watch_replies;
+  kube::RepliesInFlight watch_replies;  // drained before the listener closes
   std::atomic<bool> stopping{false};
   std::atomic<bool> verbose{false};
   std::mt19937_64 rng{42};
@@ -651,13 +650,9 @@ void FakeApiServer::Impl::ServeWatch(http::http_request req, const std::string& 
   http::http_response resp(200);
   resp.headers().set_content_type("application/json");
   resp.set_body(concurrency::streams::istream(buf));
-  pplx::task<void> sent = req.reply(resp);
+  watch_replies.Add(req.reply(resp));
   // The stream is written by its own thread, never inside the handler.
   std::lock_guard<std::mutex> l(mu);
-  watch_replies.erase(std::remove_if(watch_replies.begin(), watch_replies.end(),
-                                     [](const pplx::task<void>& t) { return t.is_done(); }),
-                      watch_replies.end());
-  watch_replies.push_back(sent);
   if (stopping.load()) {  // shutting down: end the stream at once
     buf.close(std::ios_base::out).wait();
     return;
@@ -727,31 +722,15 @@ FakeApiServer::FakeApiServer(int port) : impl_(std::make_unique<Impl>()) {
 FakeApiServer::~FakeApiServer() {
   impl_->stopping = true;
   DropWatches();
-  // Every watch stream is ended and fully sent before the listener closes:
-  // cpprestsdk's listener crashes (SIGSEGV in epoll_reactor::start_op) when
-  // close() tears down a connection while a streamed body is still being
-  // written to it.
+  // Every watch stream is ended and fully sent before the listener closes
+  // (see RepliesInFlight).
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     threads.swap(impl_->watch_threads);
   }
   for (auto& t : threads) t.join();
-  std::vector<pplx::task<void>> replies;
-  {
-    std::lock_guard<std::mutex> l(impl_->mu);
-    replies.swap(impl_->watch_replies);
-  }
-  // Bounded: a client that stopped reading must not hang the test run.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (auto& r : replies) {
-    while (!r.is_done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  // A reply is marked sent a moment before its connection goes back to
-  // reading the next request on the same socket: let that settle too.
-  if (!replies.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl_->watch_replies.Drain(std::chrono::seconds(10));
   impl_->listener->close().wait();
   // Everything the operator and the runner wrote (statuses, Events, Jobs,
   // Leases; not the Secrets tests put in) goes to the secrets grep.

@@ -195,7 +195,7 @@ TEST_F(OperatorTest, LongRunAnnouncesItselfWhileItRuns) {
   TempDir dir;
   StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
                                       "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
-  operator_ = StartOperator({"--run-started-event-after", "1s", "--max-concurrent-runs", "1"});
+  operator_ = StartOperator({"--run-started-event-after", "1500ms", "--max-concurrent-runs", "1"});
   for (const char* name : {"first", "second"}) {
     CreateSecret("ns12", std::string("db-") + name, PgServer::Shared().CreateDatabase("oplong"));
     CreateMigration("ns12", name,
