@@ -1,5 +1,6 @@
 #include "operator/reconciler.h"
 
+#include <cctype>
 #include <ctime>
 
 #include "core/encoding.h"
@@ -87,15 +88,21 @@ bool Reconciler::CreatedMomentsAgo(const Started& run) {
   return std::chrono::steady_clock::now() - run.at < kJobCacheLag;
 }
 
-void Reconciler::Event(const Json& m, const std::string& type, const std::string& reason, const std::string& message) {
+void Reconciler::Event(const Json& m, const std::string& type, const std::string& reason, const std::string& message,
+                       const std::string& job_name) {
   const std::string ns = GetString(m, {"metadata", "namespace"});
-  if (options_.log) {
-    options_.log(type == "Warning" ? "warning" : "info",
-                 "migration=" + ns + "/" + GetString(m, {"metadata", "name"}) + " reason=" + reason + " " + message);
-  }
   const std::string now = NowRfc3339();
   Json e = Json::object();
-  e["metadata"]["generateName"] = Json::string(GetString(m, {"metadata", "name"}) + ".");
+  if (job_name.empty()) {
+    e["metadata"]["generateName"] = Json::string(GetString(m, {"metadata", "name"}) + ".");
+  } else {
+    // One name per run and reason: telling it again (a pass repeated after a
+    // lost status write, or an operator restarted mid-run) is a 409, not a
+    // second Event.
+    std::string lower = reason;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    e["metadata"]["name"] = Json::string(job_name + "." + lower);
+  }
   e["metadata"]["namespace"] = Json::string(ns);
   e["involvedObject"]["apiVersion"] = Json::string("schemagate.io/v1alpha1");
   e["involvedObject"]["kind"] = Json::string("Migration");
@@ -109,7 +116,13 @@ void Reconciler::Event(const Json& m, const std::string& type, const std::string
   e["lastTimestamp"] = Json::string(now);
   e["count"] = Json::number(1);
   e["source"]["component"] = Json::string("schemagate-operator");
-  client_.Create(kube::ResourcePath("", "v1", "events", ns), e);  // best effort
+  // Best effort: the log line below is the second channel.
+  const kube::ApiResponse r = client_.Create(kube::ResourcePath("", "v1", "events", ns), e);
+  if (r.status == 409) return;  // told already
+  if (options_.log) {
+    options_.log(type == "Warning" ? "warning" : "info",
+                 "migration=" + ns + "/" + GetString(m, {"metadata", "name"}) + " reason=" + reason + " " + message);
+  }
 }
 
 ReconcileResult Reconciler::Reconcile(const std::string& key) {
@@ -289,7 +302,8 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     if (announce) {
       Event(m, "Normal", "RunStarted",
             "Job " + job_name + " is running schemagate upgrade " + spec->target + " (started " +
-                GetString(*job, {"metadata", "creationTimestamp"}) + ")");
+                GetString(*job, {"metadata", "creationTimestamp"}) + ")",
+            job_name);
     }
     return {false, {}, "success"};
   }
@@ -342,7 +356,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     set("Ready", "True", reason::kSucceeded, "database at " + current);
     set("Reconciling", "False", reason::kSucceeded, "run finished");
     set("Stalled", "False", reason::kSucceeded, "");
-    Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")");
+    Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")", job_name);
     if (observer_.run_finished) observer_.run_finished("succeeded", seconds);
     if (observer_.pending) observer_.pending(ns, name, 0);
     return {false, {}, "success"};
@@ -366,7 +380,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     set("Stalled", "True", reason::kValidationFailed, message.substr(0, 1024));
     set("Ready", "False", reason::kValidationFailed, message.substr(0, 1024));
     set("Reconciling", "False", reason::kValidationFailed, "waiting for the spec or the migrations to be fixed");
-    Event(m, "Warning", "RunFailed", message);
+    Event(m, "Warning", "RunFailed", message, job_name);
     if (observer_.run_finished) observer_.run_finished("failed", seconds);
     return {false, {}, "success"};
   }
@@ -379,7 +393,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
             message.substr(0, 900));
     set("Ready", "False", reason::kBackoffLimitExceeded, message.substr(0, 1024));
     set("Reconciling", "False", reason::kBackoffLimitExceeded, "waiting for a spec change");
-    Event(m, "Warning", "BackoffLimitExceeded", std::to_string(failures) + " failed runs: " + message);
+    Event(m, "Warning", "BackoffLimitExceeded", std::to_string(failures) + " failed runs: " + message, job_name);
     return {false, {}, "success"};
   }
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(spec->initial_delay);
@@ -388,7 +402,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   set("Ready", "False", reason::kRunFailed, message.substr(0, 1024));
   set("Reconciling", "True", reason::kRetryScheduled, "retry " + std::to_string(failures + 1) + " after " +
                                                          std::to_string(delay.count() / 1000) + "s");
-  Event(m, "Warning", "RunFailed", message);
+  Event(m, "Warning", "RunFailed", message, job_name);
   return {true, delay, "success"};
 }
 

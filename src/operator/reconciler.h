@@ -48,7 +48,9 @@ class Reconciler {
 
  private:
   ReconcileResult Step(const Json& migration, Json& status, bool* changed);
-  void Event(const Json& migration, const std::string& type, const std::string& reason, const std::string& message);
+  // `job_name` names a run's Event after the run, so it is created once.
+  void Event(const Json& migration, const std::string& type, const std::string& reason, const std::string& message,
+             const std::string& job_name = "");
   int ActiveRuns();
   // How long the run in `job` has been going (from this process's own start
   // record, else the Job's creationTimestamp).

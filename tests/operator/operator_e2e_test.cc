@@ -296,23 +296,34 @@ TEST_F(OperatorTest, RecoversFromApiFaults) {
   EXPECT_EQ(api_->Objects("jobs", "ns5").size(), 4u) << "one Job per Migration generation";
 }
 
+// Killed mid-run, after it announced the run: the next operator adopts the
+// running Job, neither starting a second one nor announcing the run again.
 TEST_F(OperatorTest, RestartedOperatorDoesNotStartASecondJob) {
   TempDir dir;
   // A migration slow enough to kill the operator while it runs.
   StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
-                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(2);\n"}}));
+                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
   std::string url = PgServer::Shared().CreateDatabase("oprestart");
-  operator_ = StartOperator();
+  operator_ = StartOperator({"--run-started-event-after", "300ms"});
   CreateSecret("ns6", "db", url);
   CreateMigration("ns6", "m", Spec());
   WaitFor("ns6", "m", [](const Json& m) { return kube::GetField(m, {"status", "activeRun"}) != nullptr; });
+  auto announced = [&] {
+    std::vector<std::string> r = EventReasons("ns6", "m");
+    return std::count(r.begin(), r.end(), "RunStarted");
+  };
+  for (int i = 0; i < 100 && announced() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(announced(), 1) << "the run was not announced before the restart";
   operator_->Kill(SIGKILL);
   operator_->Wait();
-  operator_ = StartOperator();
+  operator_ = StartOperator({"--run-started-event-after", "300ms"});
   Json m = WaitFor("ns6", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
   EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0006");
   EXPECT_EQ(api_->Objects("jobs", "ns6").size(), 1u);
   EXPECT_EQ(kubelet_->pods_started(), 1);
+  EXPECT_EQ(announced(), 1) << "the restarted operator announced the run again";
+  std::vector<std::string> reasons = EventReasons("ns6", "m");
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "RevisionApplied"), 1);
 }
 
 TEST_F(OperatorTest, OnlyTheLeaderActs) {
