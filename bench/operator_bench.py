@@ -36,6 +36,13 @@ def peak_rss_kib(pid):
     return 0
 
 
+def cpu_seconds(pid):
+    """User + system CPU the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
@@ -81,12 +88,13 @@ def main():
         writes = sum(stats.get("token " + v, 0) for v in ("POST", "PUT", "PATCH", "DELETE"))
         reads = stats.get("token GET", 0)
         rss = peak_rss_kib(op.pid)
+        cpu = cpu_seconds(op.pid)
         time.sleep(30)
         after = http("GET", server + "/_stats")
         rest = sum(after.get("token " + v, 0) - stats.get("token " + v, 0)
                    for v in ("GET", "POST", "PUT", "PATCH", "DELETE"))
         result = {"migrations": n, "seconds_to_all_ready": round(elapsed, 1),
-                  "operator_peak_rss_mib": round(rss / 1024, 1),
+                  "operator_peak_rss_mib": round(rss / 1024, 1), "operator_cpu_seconds": round(cpu, 1),
                   "operator_writes_per_run": round(writes / n, 2), "operator_reads_per_run": round(reads / n, 2),
                   "operator_requests_per_minute_at_rest": rest * 2, "watch_requests": stats.get("token WATCH", 0)}
         result["operator_requests"] = {k: v for k, v in stats.items() if k.startswith("token ")}

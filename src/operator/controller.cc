@@ -1,5 +1,6 @@
 #include "operator/controller.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -8,7 +9,9 @@
 #include "kube/client.h"
 #include "kube/http_server.h"
 #include "operator/informer.h"
+#include "operator/migration.h"
 #include "operator/reconciler.h"
+#include "operator/waiting_line.h"
 #include "operator/work_queue.h"
 
 namespace schemagate::op {
@@ -162,13 +165,22 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
   leading = true;
 
   WorkQueue queue;
+  WaitingLine waiting;
   const std::string mig_path = kube::ResourcePath("schemagate.io", "v1alpha1", "migrations", o.watch_namespace);
   const std::string job_path = kube::ResourcePath("batch", "v1", "jobs", o.watch_namespace);
-  Informer migrations(client, mig_path, "", [&queue](const Json& m) { queue.Add(KeyOf(m)); });
-  Informer jobs(client, job_path, "app.kubernetes.io/managed-by=schemagate", [&queue](const Json& j) {
-    std::string owner = GetString(j, {"metadata", "labels", "schemagate.io/migration"});
-    if (!owner.empty()) queue.Add(GetString(j, {"metadata", "namespace"}) + "/" + owner);
-  });
+  Informer migrations(client, mig_path, "", [&queue](const Json& m, bool) { queue.Add(KeyOf(m)); });
+  const size_t slots = static_cast<size_t>(std::max(1, o.max_concurrent_runs));
+  Informer jobs(client, job_path, "app.kubernetes.io/managed-by=schemagate",
+                [&queue, &waiting, slots](const Json& j, bool deleted) {
+                  std::string owner = GetString(j, {"metadata", "labels", "schemagate.io/migration"});
+                  if (!owner.empty()) queue.Add(GetString(j, {"metadata", "namespace"}) + "/" + owner);
+                  // A run ended (or its Job went): a slot may be free. The
+                  // longest waiters look at once; those that find none stay
+                  // in line, in their place.
+                  if (deleted || !JobOutcome(j).empty()) {
+                    for (const std::string& key : waiting.Front(slots)) queue.Add(key);
+                  }
+                });
   // The reconciler reads a Job's metadata and status only.
   jobs.set_transform([](const Json& job) {
     Json slim = Json::object();
@@ -193,7 +205,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
   RunObserver observer;
   observer.run_finished = [&metrics](const std::string& r, double s) { metrics.RunFinished(r, s); };
   observer.pending = [&metrics](const std::string& ns, const std::string& n, int p) { metrics.Pending(ns + "/" + n, p); };
-  Reconciler reconciler(client, migrations, jobs, ro, observer);
+  Reconciler reconciler(client, migrations, jobs, waiting, ro, observer);
   std::map<std::string, int> errors;
   std::mutex errors_mu;
   std::vector<std::thread> workers;

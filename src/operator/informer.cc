@@ -1,6 +1,8 @@
 #include "operator/informer.h"
 
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace schemagate::op {
 
@@ -9,7 +11,7 @@ std::string KeyOf(const Json& o) {
 }
 
 Informer::Informer(kube::Client& client, std::string collection_path, std::string label_selector,
-                   std::function<void(const Json&)> on_change)
+                   std::function<void(const Json&, bool deleted)> on_change)
     : client_(client), path_(std::move(collection_path)), selector_(std::move(label_selector)),
       on_change_(std::move(on_change)) {}
 
@@ -22,24 +24,24 @@ bool Informer::ListAll() {
   if (const Json* items = kube::GetField(r.body, {"items"}); items && items->is_array()) {
     for (const Json& item : items->as_array()) fresh[KeyOf(item)] = transform_ ? transform_(item) : item;
   }
-  std::vector<Json> changed;
+  std::vector<std::pair<Json, bool>> changed;  // object, deleted
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [k, o] : cache_) {
-      if (!fresh.count(k)) changed.push_back(o);  // deleted while we were away
+      if (!fresh.count(k)) changed.emplace_back(o, true);  // deleted while we were away
     }
     for (const auto& [k, o] : fresh) {
       auto it = cache_.find(k);
       if (it == cache_.end() || kube::GetString(it->second, {"metadata", "resourceVersion"}) !=
                                     kube::GetString(o, {"metadata", "resourceVersion"})) {
-        changed.push_back(o);
+        changed.emplace_back(o, false);
       }
     }
     cache_ = std::move(fresh);
     resource_version_ = kube::GetString(r.body, {"metadata", "resourceVersion"});
   }
   synced_ = true;
-  for (const Json& o : changed) on_change_(o);
+  for (const auto& [o, deleted] : changed) on_change_(o, deleted);
   return true;
 }
 
@@ -81,7 +83,7 @@ void Informer::Run(const std::atomic<bool>& stop) {
             else cache_[KeyOf(e.object)] = transform_ ? transform_(e.object) : e.object;
             if (!new_rv.empty()) resource_version_ = new_rv;
           }
-          on_change_(e.object);
+          on_change_(e.object, e.type == "DELETED");
           return !stop.load();
         },
         stop);
@@ -106,11 +108,11 @@ std::optional<Json> Informer::Get(const std::string& ns, const std::string& name
   return it->second;
 }
 
-std::vector<Json> Informer::List() const {
+int Informer::Count(const std::function<bool(const Json&)>& match) const {
   std::lock_guard<std::mutex> l(mu_);
-  std::vector<Json> out;
-  for (const auto& [k, o] : cache_) out.push_back(o);
-  return out;
+  int n = 0;
+  for (const auto& [k, o] : cache_) n += match(o) ? 1 : 0;
+  return n;
 }
 
 }  // namespace schemagate::op

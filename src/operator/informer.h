@@ -10,7 +10,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "kube/client.h"
 
@@ -20,10 +19,11 @@ using kube::Json;
 
 class Informer {
  public:
-  // `on_change(object)` runs on the informer's thread for every add, update
-  // and delete (for deletes, the last known object).
+  // `on_change(object, deleted)` runs on the informer's thread for every
+  // add, update and delete (for deletes, the last known object), after the
+  // cache has taken the change.
   Informer(kube::Client& client, std::string collection_path, std::string label_selector,
-           std::function<void(const Json&)> on_change);
+           std::function<void(const Json&, bool deleted)> on_change);
 
   // Objects are passed through `transform` before they are cached, to keep
   // only what the controller reads (a Job's pod template is most of its size).
@@ -34,7 +34,9 @@ class Informer {
   bool synced() const { return synced_.load(); }
 
   std::optional<Json> Get(const std::string& ns, const std::string& name) const;
-  std::vector<Json> List() const;
+  // How many cached objects `match` (under the cache lock: no copies, so
+  // `match` must be quick and must not call back into this informer).
+  int Count(const std::function<bool(const Json&)>& match) const;
   // Watch restarts and relists so far (for tests and metrics).
   int relists() const { return relists_.load(); }
 
@@ -43,7 +45,7 @@ class Informer {
   kube::Client& client_;
   std::string path_;
   std::string selector_;
-  std::function<void(const Json&)> on_change_;
+  std::function<void(const Json&, bool deleted)> on_change_;
   std::function<Json(const Json&)> transform_;
   mutable std::mutex mu_;
   std::map<std::string, Json> cache_;  // ns/name

@@ -87,6 +87,17 @@ Result<MigrationSpec> ParseMigrationSpec(const Json& m, const std::string& defau
   return s;
 }
 
+std::string JobOutcome(const Json& job) {
+  if (const Json* conds = GetField(job, {"status", "conditions"}); conds && conds->is_array()) {
+    for (const Json& c : conds->as_array()) {
+      if (GetString(c, {"status"}) != "True") continue;
+      std::string t = GetString(c, {"type"});
+      if (t == "Complete" || t == "Failed") return t;
+    }
+  }
+  return "";
+}
+
 std::string JobNameFor(const Json& m, int attempt) {
   std::string name = GetString(m, {"metadata", "name"});
   std::string seed = GetString(m, {"metadata", "uid"}) + "/" + std::to_string(GetInt(m, {"metadata", "generation"})) +

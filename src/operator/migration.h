@@ -55,6 +55,9 @@ Result<MigrationSpec> ParseMigrationSpec(const Json& migration, const std::strin
 // restarted operator finds the Job it created instead of making another.
 std::string JobNameFor(const Json& migration, int attempt);
 
+// A Job's outcome: "Complete", "Failed" or "" (still running).
+std::string JobOutcome(const Json& job);
+
 // The runner Job: the runner as init container (`schemagate upgrade TARGET
 // --report /dev/termination-log`), a main container reporting the resulting
 // revision, the URL only as a secretKeyRef, owned by the Migration.

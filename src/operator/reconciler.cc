@@ -19,18 +19,6 @@ std::string MigrationPath(const std::string& ns, const std::string& name) {
   return kube::ResourcePath("schemagate.io", "v1alpha1", kMigrations, ns, name);
 }
 
-// "Complete", "Failed" or "" (still running).
-std::string JobOutcome(const Json& job) {
-  if (const Json* conds = GetField(job, {"status", "conditions"}); conds && conds->is_array()) {
-    for (const Json& c : conds->as_array()) {
-      if (GetString(c, {"status"}) != "True") continue;
-      std::string t = GetString(c, {"type"});
-      if (t == "Complete" || t == "Failed") return t;
-    }
-  }
-  return "";
-}
-
 std::string JoinArray(const Json* arr) {
   std::string out;
   if (arr == nullptr || !arr->is_array()) return out;
@@ -53,9 +41,9 @@ int64_t SecondsUntil(const std::string& when) {
 
 }  // namespace
 
-Reconciler::Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, ReconcilerOptions options,
-                       RunObserver observer)
-    : client_(client), migrations_(migrations), jobs_(jobs), options_(std::move(options)),
+Reconciler::Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, WaitingLine& waiting,
+                       ReconcilerOptions options, RunObserver observer)
+    : client_(client), migrations_(migrations), jobs_(jobs), waiting_(waiting), options_(std::move(options)),
       observer_(std::move(observer)) {}
 
 double Reconciler::RunSeconds(const std::string& key, const std::string& job_name, const Json& job) {
@@ -71,10 +59,7 @@ double Reconciler::RunSeconds(const std::string& key, const std::string& job_nam
 }
 
 int Reconciler::ActiveRuns() {
-  int n = 0;
-  for (const Json& j : jobs_.List()) {
-    if (JobOutcome(j).empty()) ++n;
-  }
+  int n = jobs_.Count([](const Json& j) { return JobOutcome(j).empty(); });
   // Jobs created moments ago that the Job watch has not delivered yet.
   std::lock_guard<std::mutex> l(started_mu_);
   for (const auto& [key, run] : started_) {
@@ -130,6 +115,7 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const std::string ns = key.substr(0, slash), name = key.substr(slash + 1);
   auto m = migrations_.Get(ns, name);
   if (!m) {
+    waiting_.Leave(key);
     {
       std::lock_guard<std::mutex> l(started_mu_);
       started_.erase(key);
@@ -152,6 +138,8 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const std::string before = status.serialize();
   bool changed = false;
   ReconcileResult result = Step(*m, status, &changed);
+  if (result.waiting_for_slot) waiting_.Join(key);
+  else waiting_.Leave(key);
   if (status.serialize() == before) return result;
 
   Json body = *m;
@@ -250,10 +238,14 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
       if (wait > 0) return {true, std::chrono::seconds(wait), "success"};
     }
     std::lock_guard<std::mutex> l(create_mu_);
-    if (ActiveRuns() >= options_.max_concurrent_runs) {
+    // Slots go to the longest waiters first: one that came later waits
+    // while they are still on their way to the slot they were woken for.
+    const int free_slots = options_.max_concurrent_runs - ActiveRuns();
+    if (free_slots <= 0 || !waiting_.MayStart(key, static_cast<size_t>(free_slots))) {
       set("Reconciling", "True", reason::kWaitingForSlot,
           "waiting: " + std::to_string(options_.max_concurrent_runs) + " runs already active (--max-concurrent-runs)");
-      return {true, std::chrono::seconds(1), "success"};
+      // Woken from the WaitingLine when a run ends; the poll is the fallback.
+      return {true, kSlotPoll, "success", true};
     }
     Json body = BuildRunnerJob(m, *spec, job_name);
     kube::ApiResponse r = client_.Create(kube::ResourcePath("batch", "v1", "jobs", ns), body);

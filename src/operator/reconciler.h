@@ -13,6 +13,7 @@
 #include "kube/client.h"
 #include "operator/informer.h"
 #include "operator/migration.h"
+#include "operator/waiting_line.h"
 
 namespace schemagate::op {
 
@@ -32,6 +33,7 @@ struct ReconcileResult {
   bool requeue = false;
   std::chrono::milliseconds requeue_after{0};
   std::string outcome;  // "success", "error", "conflict": for metrics
+  bool waiting_for_slot = false;  // in the WaitingLine after this pass
 };
 
 // Counters the controller exports.
@@ -42,8 +44,10 @@ struct RunObserver {
 
 class Reconciler {
  public:
-  Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, ReconcilerOptions options,
-             RunObserver observer);
+  // `waiting` is where Migrations wait for a run slot; the controller wakes
+  // its front when a run ends.
+  Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, WaitingLine& waiting,
+             ReconcilerOptions options, RunObserver observer);
   ReconcileResult Reconcile(const std::string& key);
 
  private:
@@ -59,6 +63,7 @@ class Reconciler {
   kube::Client& client_;
   Informer& migrations_;
   Informer& jobs_;
+  WaitingLine& waiting_;
   ReconcilerOptions options_;
   RunObserver observer_;
   std::mutex create_mu_;  // the run-slot check and the Job create are one step
@@ -85,6 +90,9 @@ class Reconciler {
   // before it counts as deleted (the watch's delivery delay, generously).
   static constexpr std::chrono::seconds kJobCacheLag{30};
   static bool CreatedMomentsAgo(const Started& run);
+  // How often a Migration waiting for a run slot looks again by itself; the
+  // controller wakes the front of the WaitingLine as soon as a run ends.
+  static constexpr std::chrono::seconds kSlotPoll{5};
 };
 
 }  // namespace schemagate::op

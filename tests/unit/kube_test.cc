@@ -1,5 +1,6 @@
 // The Kubernetes side without a server: watch decoding, kubeconfig and
-// in-cluster configuration, backoff, conditions, the work queue, Jobs.
+// in-cluster configuration, backoff, conditions, the work queue, the line
+// of Migrations waiting for a run slot, Jobs.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "kube/config.h"
 #include "kube/watch_decoder.h"
 #include "operator/migration.h"
+#include "operator/waiting_line.h"
 #include "operator/work_queue.h"
 
 namespace schemagate {
@@ -161,6 +163,40 @@ TEST(Backoff, GrowsExponentiallyToTheCap) {
   EXPECT_EQ(op::ExponentialBackoff(3, ms(100), ms(1000)), ms(400));
   EXPECT_EQ(op::ExponentialBackoff(10, ms(100), ms(1000)), ms(1000));
   EXPECT_EQ(op::ExponentialBackoff(1000, ms(100), ms(1000)), ms(1000));
+}
+
+TEST(WaitingLine, FrontIsLongestWaitingFirstAndRejoiningKeepsThePlace) {
+  op::WaitingLine line;
+  line.Join("ns/a");
+  line.Join("ns/b");
+  line.Join("ns/c");
+  line.Join("ns/a");  // a pass that waits again: still first
+  EXPECT_EQ(line.Front(2), (std::vector<std::string>{"ns/a", "ns/b"}));
+  line.Leave("ns/a");  // took a slot
+  line.Leave("ns/x");  // never waited: nothing happens
+  line.Join("ns/a");   // waits again later: at the back now
+  EXPECT_EQ(line.Front(10), (std::vector<std::string>{"ns/b", "ns/c", "ns/a"}));
+  EXPECT_EQ(line.size(), 3u);
+  EXPECT_TRUE(line.Front(0).empty());
+  // Two free slots go to b and c; a, third in line, and a newcomer wait.
+  EXPECT_TRUE(line.MayStart("ns/b", 2));
+  EXPECT_TRUE(line.MayStart("ns/c", 2));
+  EXPECT_FALSE(line.MayStart("ns/a", 2));
+  EXPECT_FALSE(line.MayStart("ns/new", 2));
+  EXPECT_FALSE(line.MayStart("ns/b", 0));
+  // With more slots free than waiters, a newcomer may start too.
+  EXPECT_TRUE(line.MayStart("ns/new", 4));
+}
+
+TEST(JobOutcome, OnlyATrueCompleteOrFailedConditionEndsARun) {
+  auto job = [](const std::string& conditions) {
+    return Json::parse(R"({"status":{"conditions":)" + conditions + "}}");
+  };
+  EXPECT_EQ(op::JobOutcome(Json::parse("{}")), "");
+  EXPECT_EQ(op::JobOutcome(job(R"([{"type":"Complete","status":"True"}])")), "Complete");
+  EXPECT_EQ(op::JobOutcome(job(R"([{"type":"Suspended","status":"True"},{"type":"Failed","status":"True"}])")),
+            "Failed");
+  EXPECT_EQ(op::JobOutcome(job(R"([{"type":"Failed","status":"False"}])")), "");
 }
 
 TEST(WorkQueue, DeduplicatesAndNeverHandsAKeyToTwoWorkers) {
