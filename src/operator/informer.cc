@@ -1,5 +1,6 @@
 #include "operator/informer.h"
 
+#include <iterator>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -28,8 +29,12 @@ bool Informer::ListAll() {
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [k, o] : cache_) {
-      if (!fresh.count(k)) changed.emplace_back(o, true);  // deleted while we were away
+      if (!fresh.count(k)) {
+        changed.emplace_back(o, true);  // deleted while we were away
+        NoteDeleted(k);
+      }
     }
+    for (const auto& [k, o] : fresh) deleted_.erase(k);
     for (const auto& [k, o] : fresh) {
       auto it = cache_.find(k);
       if (it == cache_.end() || kube::GetString(it->second, {"metadata", "resourceVersion"}) !=
@@ -79,8 +84,14 @@ void Informer::Run(const std::atomic<bool>& stop) {
           }
           {
             std::lock_guard<std::mutex> l(mu_);
-            if (e.type == "DELETED") cache_.erase(KeyOf(e.object));
-            else cache_[KeyOf(e.object)] = transform_ ? transform_(e.object) : e.object;
+            const std::string key = KeyOf(e.object);
+            if (e.type == "DELETED") {
+              cache_.erase(key);
+              NoteDeleted(key);
+            } else {
+              cache_[key] = transform_ ? transform_(e.object) : e.object;
+              deleted_.erase(key);
+            }
             if (!new_rv.empty()) resource_version_ = new_rv;
           }
           on_change_(e.object, e.type == "DELETED");
@@ -106,6 +117,23 @@ std::optional<Json> Informer::Get(const std::string& ns, const std::string& name
   auto it = cache_.find(ns + "/" + name);
   if (it == cache_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<std::chrono::steady_clock::time_point> Informer::DeletedAt(const std::string& ns,
+                                                                         const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = deleted_.find(ns + "/" + name);
+  if (it == deleted_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Informer::NoteDeleted(const std::string& key) {
+  // Kept for minutes, then forgotten, so the record stays small.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = deleted_.begin(); it != deleted_.end();) {
+    it = now - it->second > std::chrono::minutes(5) ? deleted_.erase(it) : std::next(it);
+  }
+  deleted_[key] = now;
 }
 
 int Informer::Count(const std::function<bool(const Json&)>& match) const {

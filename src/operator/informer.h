@@ -5,6 +5,7 @@
 #define SCHEMAGATE_OPERATOR_INFORMER_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -34,6 +35,11 @@ class Informer {
   bool synced() const { return synced_.load(); }
 
   std::optional<Json> Get(const std::string& ns, const std::string& name) const;
+  // When the watch (or a relist) showed this object deleted, if that was in
+  // the last few minutes and nothing of that name came back since: tells
+  // "gone" from "created but not delivered yet".
+  std::optional<std::chrono::steady_clock::time_point> DeletedAt(const std::string& ns,
+                                                                 const std::string& name) const;
   // How many cached objects `match` (under the cache lock: no copies, so
   // `match` must be quick and must not call back into this informer).
   int Count(const std::function<bool(const Json&)>& match) const;
@@ -49,6 +55,8 @@ class Informer {
   std::function<Json(const Json&)> transform_;
   mutable std::mutex mu_;
   std::map<std::string, Json> cache_;  // ns/name
+  void NoteDeleted(const std::string& key);  // under mu_
+  std::map<std::string, std::chrono::steady_clock::time_point> deleted_;  // ns/name -> when
   std::string resource_version_;
   std::atomic<bool> synced_{false};
   std::atomic<int> relists_{0};

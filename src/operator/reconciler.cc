@@ -63,14 +63,17 @@ int Reconciler::ActiveRuns() {
   // Jobs created moments ago that the Job watch has not delivered yet.
   std::lock_guard<std::mutex> l(started_mu_);
   for (const auto& [key, run] : started_) {
-    if (!CreatedMomentsAgo(run)) continue;
-    if (!jobs_.Get(key.substr(0, key.find('/')), run.job_name)) ++n;
+    const std::string ns = key.substr(0, key.find('/'));
+    if (NotYetDelivered(ns, run) && !jobs_.Get(ns, run.job_name)) ++n;
   }
   return n;
 }
 
-bool Reconciler::CreatedMomentsAgo(const Started& run) {
-  return std::chrono::steady_clock::now() - run.at < kJobCacheLag;
+bool Reconciler::NotYetDelivered(const std::string& ns, const Started& run) const {
+  if (std::chrono::steady_clock::now() - run.at >= kJobCacheLag) return false;
+  // Seen deleted after we created it: gone (deleted by hand), not late.
+  auto deleted = jobs_.DeletedAt(ns, run.job_name);
+  return !deleted || *deleted < run.at;
 }
 
 void Reconciler::Event(const Json& m, const std::string& type, const std::string& reason, const std::string& message,
@@ -132,7 +135,10 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
       else written_.erase(w);  // the cache caught up (or someone else wrote)
     }
   }
-  if (GetField(*m, {"metadata", "deletionTimestamp"}) != nullptr) return {false, {}, "success"};
+  if (GetField(*m, {"metadata", "deletionTimestamp"}) != nullptr) {
+    waiting_.Leave(key);  // being deleted: a run slot is not for it
+    return {false, {}, "success"};
+  }
   Json status = GetField(*m, {"status"}) ? *GetField(*m, {"status"}) : Json::object();
   if (!status.is_object()) status = Json::object();
   const std::string before = status.serialize();
@@ -217,7 +223,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
       // delivered it yet. Neither "vanished" nor a reason to create again.
       std::lock_guard<std::mutex> l(started_mu_);
       auto it = started_.find(key);
-      if (it != started_.end() && it->second.job_name == job_name && CreatedMomentsAgo(it->second)) {
+      if (it != started_.end() && it->second.job_name == job_name && NotYetDelivered(ns, it->second)) {
         return {true, std::chrono::milliseconds(500), "success"};
       }
     }

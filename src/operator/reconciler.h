@@ -89,7 +89,9 @@ class Reconciler {
   // How long a Job this process created may be missing from the Job cache
   // before it counts as deleted (the watch's delivery delay, generously).
   static constexpr std::chrono::seconds kJobCacheLag{30};
-  static bool CreatedMomentsAgo(const Started& run);
+  // Whether `run`'s Job, missing from the cache, is on its way (created
+  // within kJobCacheLag and not seen deleted since) rather than gone.
+  bool NotYetDelivered(const std::string& ns, const Started& run) const;
   // How often a Migration waiting for a run slot looks again by itself; the
   // controller wakes the front of the WaitingLine as soon as a run ends.
   static constexpr std::chrono::seconds kSlotPoll{5};

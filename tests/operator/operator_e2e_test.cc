@@ -193,8 +193,7 @@ TEST_F(OperatorTest, JobsNotYetInTheCacheAreNeitherCreatedTwiceNorOutsideTheRunL
 // rewritten as the Job started).
 TEST_F(OperatorTest, LongRunAnnouncesItselfWhileItRuns) {
   TempDir dir;
-  StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
-                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
+  StartKubelet(MigrationsWithSlowRun(dir));
   operator_ = StartOperator({"--run-started-event-after", "1500ms", "--max-concurrent-runs", "1"});
   for (const char* name : {"first", "second"}) {
     CreateSecret("ns12", std::string("db-") + name, PgServer::Shared().CreateDatabase("oplong"));
@@ -222,8 +221,7 @@ TEST_F(OperatorTest, LongRunAnnouncesItselfWhileItRuns) {
 // kstatus readers would take the Migration for done.
 TEST_F(OperatorTest, RunInProgressIsShownEvenWhenItsFirstStatusWriteConflicts) {
   TempDir dir;
-  StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
-                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
+  StartKubelet(MigrationsWithSlowRun(dir));
   operator_ = StartOperator({"--run-started-event-after", "5m"});
   CreateSecret("ns13", "db", PgServer::Shared().CreateDatabase("oplost"));
   api_->faults().conflict_next_status_writes = 1;
@@ -300,9 +298,7 @@ TEST_F(OperatorTest, RecoversFromApiFaults) {
 // running Job, neither starting a second one nor announcing the run again.
 TEST_F(OperatorTest, RestartedOperatorDoesNotStartASecondJob) {
   TempDir dir;
-  // A migration slow enough to kill the operator while it runs.
-  StartKubelet(MigrationsWith(dir, {{"0006_slow.sql",
-                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}}));
+  StartKubelet(MigrationsWithSlowRun(dir));
   std::string url = PgServer::Shared().CreateDatabase("oprestart");
   operator_ = StartOperator({"--run-started-event-after", "300ms"});
   CreateSecret("ns6", "db", url);
@@ -324,6 +320,28 @@ TEST_F(OperatorTest, RestartedOperatorDoesNotStartASecondJob) {
   EXPECT_EQ(announced(), 1) << "the restarted operator announced the run again";
   std::vector<std::string> reasons = EventReasons("ns6", "m");
   EXPECT_EQ(std::count(reasons.begin(), reasons.end(), "RevisionApplied"), 1);
+}
+
+// Deleting the running Job by hand means "run it again": the operator sees
+// the deletion in the Job watch and creates the Job anew at once, rather
+// than taking the missing Job for one the watch has not delivered yet
+// (which it would wait up to 30 s for).
+TEST_F(OperatorTest, JobDeletedByHandMidRunIsCreatedAgainAtOnce) {
+  TempDir dir;
+  StartKubelet(MigrationsWithSlowRun(dir));
+  operator_ = StartOperator({"--run-started-event-after", "5m"});
+  CreateSecret("ns14", "db", PgServer::Shared().CreateDatabase("opdeljob"));
+  CreateMigration("ns14", "m", Spec());
+  Json running = WaitFor("ns14", "m", [](const Json& m) { return kube::GetField(m, {"status", "activeRun"}) != nullptr; });
+  const std::string job = kube::GetString(running, {"status", "activeRun", "jobName"});
+  ASSERT_TRUE(client_->Delete(kube::ResourcePath("batch", "v1", "jobs", "ns14", job)).ok());
+  // Well under the 30 s a Job in flight is given, well over the ~5 s the
+  // second run takes (it waits for the first pod's lock, then finds head).
+  Json m = WaitFor("ns14", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; },
+                   std::chrono::seconds(20), "Ready after the Job was deleted");
+  EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0006");
+  EXPECT_EQ(api_->Objects("jobs", "ns14").size(), 1u);
+  EXPECT_EQ(kubelet_->pods_started(), 2);
 }
 
 TEST_F(OperatorTest, OnlyTheLeaderActs) {

@@ -19,6 +19,11 @@ std::string MigrationsWith(const TempDir& dir, const std::map<std::string, std::
   return root.string();
 }
 
+std::string MigrationsWithSlowRun(const TempDir& dir) {
+  return MigrationsWith(dir, {{"0006_slow.sql",
+                               "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n"}});
+}
+
 void OperatorTest::SetUp() {
   tmp_ = std::make_unique<TempDir>();
   api_ = std::make_unique<FakeApiServer>();

@@ -51,6 +51,9 @@ class OperatorTest : public ::testing::Test {
 
 // A copy of the bundled migrations plus `extra` files (name -> content).
 std::string MigrationsWith(const TempDir& dir, const std::map<std::string, std::string>& extra);
+// The bundled migrations plus 0006, which sleeps three seconds: a run slow
+// enough to act on (kill the operator, delete the Job) while it runs.
+std::string MigrationsWithSlowRun(const TempDir& dir);
 
 }  // namespace schemagate::testing
 
