@@ -218,36 +218,41 @@ def main():
         # 3. Replicas racing on an empty database.
         n = SIZES[0]
         print(f"32 replicas racing, {n} migrations")
-        one = measure("one runner", lambda u: run([BIN, "upgrade", "head", "-q", "--url", u], cwd=sg(n)), 3, pg)
+        upgrade = [BIN, "upgrade", "head", "-q"]
+        one = measure("one runner", lambda u: run(upgrade + ["--url", u], cwd=sg(n)), 3, pg)
+
+        def at_once(cmd, cwd=None):
+            """Starts 32 copies of cmd together; returns (seconds until all
+            exited, their exit codes)."""
+            t0 = time.perf_counter()
+            procs = [subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for _ in range(32)]
+            codes = [p.wait() for p in procs]
+            return time.perf_counter() - t0, codes
 
         def race(url):
-            t0 = time.perf_counter()
-            procs = [subprocess.Popen([BIN, "upgrade", "head", "-q", "--url", url], cwd=sg(n),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(32)]
-            codes = [p.wait() for p in procs]
-            elapsed = time.perf_counter() - t0
+            elapsed, codes = at_once(upgrade + ["--url", url], cwd=sg(n))
             once = pg.query(url, "select count(*) = count(distinct revision) and count(*) = %d from schemagate_log "
                                  "where operation = 'upgrade' and status = 'succeeded'" % n)
             if any(codes) or once != "t":
                 raise RuntimeError(f"race: exit codes {codes}, exactly once: {once}")
             return elapsed, 0
+
         def psql_crowd(url):
-            t0 = time.perf_counter()
-            procs = [subprocess.Popen([PSQL, "-X", "-d", url, "-c", "select 1"], stdout=subprocess.DEVNULL)
-                     for _ in range(32)]
-            if any(p.wait() for p in procs):
-                raise RuntimeError("psql crowd failed")
-            return time.perf_counter() - t0, 0
+            elapsed, codes = at_once([PSQL, "-X", "-d", url, "-c", "select 1"])
+            if any(codes):
+                raise RuntimeError(f"psql crowd: exit codes {codes}")
+            return elapsed, 0
+
         def crowd_at_head(url):
             # The same 32 starts with nothing to apply: what the race costs
             # beyond the migrations themselves (32 processes, 32 backends).
-            run([BIN, "upgrade", "head", "-q", "--url", url], cwd=sg(n))
-            t0 = time.perf_counter()
-            procs = [subprocess.Popen([BIN, "upgrade", "head", "-q", "--url", url], cwd=sg(n),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(32)]
-            if any(p.wait() for p in procs):
-                raise RuntimeError("32 runners at head failed")
-            return time.perf_counter() - t0, 0
+            run(upgrade + ["--url", url], cwd=sg(n))
+            elapsed, codes = at_once(upgrade + ["--url", url], cwd=sg(n))
+            if any(codes):
+                raise RuntimeError(f"32 runners at head: exit codes {codes}")
+            return elapsed, 0
+
         results["race"] = interleaved([one, measure("32 runners at once, until all exited 0", race, 3, pg),
                                        measure("for scale: 32 psql 'select 1' at once", psql_crowd, 3, pg),
                                        measure("for scale: 32 runners at once at head (nothing to apply)",

@@ -34,8 +34,8 @@ bool Informer::ListAll() {
         NoteDeleted(k);
       }
     }
-    for (const auto& [k, o] : fresh) deleted_.erase(k);
     for (const auto& [k, o] : fresh) {
+      deleted_.erase(k);
       auto it = cache_.find(k);
       if (it == cache_.end() || kube::GetString(it->second, {"metadata", "resourceVersion"}) !=
                                     kube::GetString(o, {"metadata", "resourceVersion"})) {

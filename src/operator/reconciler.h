@@ -77,8 +77,9 @@ class Reconciler {
   std::mutex written_mu_;
   std::map<std::string, Written> written_;
   // Runs this process started, by Migration key: when, and whether their
-  // RunStarted Event is out. Lost on restart; the Job's creationTimestamp
-  // stands in then.
+  // RunStarted Event is out (so later passes do not post it again). Lost on
+  // restart; the Job's creationTimestamp stands in for `at`, and the Event's
+  // name, fixed per Job, keeps a second RunStarted out (409).
   struct Started {
     std::string job_name;
     std::chrono::steady_clock::time_point at;

@@ -330,17 +330,17 @@ TEST_F(OperatorTest, JobDeletedByHandMidRunIsCreatedAgainAtOnce) {
   TempDir dir;
   StartKubelet(MigrationsWithSlowRun(dir));
   operator_ = StartOperator({"--run-started-event-after", "5m"});
-  CreateSecret("ns14", "db", PgServer::Shared().CreateDatabase("opdeljob"));
-  CreateMigration("ns14", "m", Spec());
-  Json running = WaitFor("ns14", "m", [](const Json& m) { return kube::GetField(m, {"status", "activeRun"}) != nullptr; });
+  CreateSecret("ns15", "db", PgServer::Shared().CreateDatabase("opdeljob"));
+  CreateMigration("ns15", "m", Spec());
+  Json running = WaitFor("ns15", "m", [](const Json& m) { return kube::GetField(m, {"status", "activeRun"}) != nullptr; });
   const std::string job = kube::GetString(running, {"status", "activeRun", "jobName"});
-  ASSERT_TRUE(client_->Delete(kube::ResourcePath("batch", "v1", "jobs", "ns14", job)).ok());
+  ASSERT_TRUE(client_->Delete(kube::ResourcePath("batch", "v1", "jobs", "ns15", job)).ok());
   // Well under the 30 s a Job in flight is given, well over the ~5 s the
   // second run takes (it waits for the first pod's lock, then finds head).
-  Json m = WaitFor("ns14", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; },
+  Json m = WaitFor("ns15", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; },
                    std::chrono::seconds(20), "Ready after the Job was deleted");
   EXPECT_EQ(kube::GetString(m, {"status", "currentRevision"}), "0006");
-  EXPECT_EQ(api_->Objects("jobs", "ns14").size(), 1u);
+  EXPECT_EQ(api_->Objects("jobs", "ns15").size(), 1u);
   EXPECT_EQ(kubelet_->pods_started(), 2);
 }
 
