@@ -248,8 +248,10 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     // while they are still on their way to the slot they were woken for.
     const int free_slots = options_.max_concurrent_runs - ActiveRuns();
     if (free_slots <= 0 || !waiting_.MayStart(key, static_cast<size_t>(free_slots))) {
+      // Constant text: a waiter's status is written once, not per pass.
       set("Reconciling", "True", reason::kWaitingForSlot,
-          "waiting: " + std::to_string(options_.max_concurrent_runs) + " runs already active (--max-concurrent-runs)");
+          "waiting for one of the " + std::to_string(options_.max_concurrent_runs) +
+              " run slots (--max-concurrent-runs); they go to the Migrations waiting longest first");
       // Woken from the WaitingLine when a run ends; the poll is the fallback.
       return {true, kSlotPoll, "success", true};
     }

@@ -200,6 +200,20 @@ TEST_F(OperatorTest, LongRunAnnouncesItselfWhileItRuns) {
     CreateMigration("ns12", name,
                     std::string(R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db-)") + name + R"(","key":"url"}}}})");
   }
+  // One slot: one of the two waits (whichever lost the race to it), and
+  // says what for.
+  Json waiting;
+  for (int i = 0; i < 500 && Condition(waiting, "Reconciling", "reason") != "WaitingForRunSlot"; ++i) {
+    for (const char* name : {"first", "second"}) {
+      Json m = Migration("ns12", name);
+      if (Condition(m, "Reconciling", "reason") == "WaitingForRunSlot") waiting = m;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(Condition(waiting, "Reconciling", "reason"), "WaitingForRunSlot") << "neither waited for the slot";
+  EXPECT_NE(Condition(waiting, "Reconciling", "message").find("one of the 1 run slots (--max-concurrent-runs)"),
+            std::string::npos)
+      << Condition(waiting, "Reconciling", "message");
   for (const char* name : {"first", "second"}) {
     Json running = WaitFor("ns12", name, [](const Json& m) {
       return kube::GetField(m, {"status", "activeRun"}) != nullptr && Condition(m, "Ready") == "False";
