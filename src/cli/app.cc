@@ -160,7 +160,7 @@ int Main(int argc, char** argv, const KubeHooks* kube) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--version" || a == "-V") {
-      std::cout << "schemagate " SCHEMAGATE_VERSION "\n";
+      std::cout << "schemagate " SCHEMAGATE_VERSION " (libpq " << LibpqVersion() << ")\n";
       return 0;
     }
     if (!a.empty() && a[0] == '-') {

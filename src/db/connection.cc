@@ -1,3 +1,5 @@
+#include <libpq-fe.h>
+
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -6,6 +8,15 @@
 #include "core/encoding.h"
 #include "core/redact.h"
 #include "db/pq.h"
+
+namespace schemagate {
+
+std::string LibpqVersion() {
+  const int v = PQlibVersion();  // 150018 for 15.18
+  return std::to_string(v / 10000) + "." + std::to_string(v % 100);
+}
+
+}  // namespace schemagate
 
 namespace schemagate::db {
 namespace {

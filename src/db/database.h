@@ -75,6 +75,10 @@ struct RunOptions {
 // Computes the plan from the heads read under the lock.
 using Planner = std::function<Result<Plan>(const Heads& current)>;
 
+// The version of the libpq this binary runs with, e.g. "15.18"; shown by
+// `schemagate --version`, as the runner links libpq in (CMakeLists.txt).
+std::string LibpqVersion();
+
 class Database {
  public:
   // Connects, retrying with backoff up to options.connect_timeout. Errors

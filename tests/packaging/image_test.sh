@@ -31,21 +31,38 @@ runner_links_no_cxx_library() {
   ! ldd "$bin" | awk '/=>/ {print $1}' | grep -qE '^lib(stdc\+\+|cpprest|spdlog|fmt)'
 }
 check "the runner links no libstdc++, cpprestsdk, spdlog or fmt" runner_links_no_cxx_library
+# libpq is linked in: its Kerberos and LDAP libraries load only when needed.
+check "the runner links libpq statically" bash -c "! ldd '$bin' | grep -q 'libpq\.so'"
+check "the runner does not link Kerberos or LDAP at start" bash -c "! ldd '$bin' | grep -qE 'libgssapi|libldap|libkrb5'"
 check "the image copies both binaries" \
   grep -q '^COPY --from=build /build/schemagate /build/schemagate-operator /usr/local/bin/$' "$src/Dockerfile"
 
-while read -r lib path; do
-  [ -z "$path" ] && continue
-  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
-  [ -z "$pkg" ] && pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
-  if [ -z "$pkg" ]; then
-    bad "$lib ($path) belongs to no package"
-  elif grep -qx "$pkg" <<<"$closure"; then
-    ok "$lib from $pkg"
-  else
-    bad "$lib comes from $pkg, which the runtime stage does not install"
+# in_image LABEL PATH: the package that owns PATH is installed by the runtime stage.
+in_image() {
+  local label=$1 path=$2 pkg=""
+  if [ -n "$path" ]; then
+    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
+    [ -z "$pkg" ] && pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
   fi
+  if [ -z "$pkg" ]; then
+    bad "$label (${path:-not installed here}) belongs to no package"
+  elif grep -qx "$pkg" <<<"$closure"; then
+    ok "$label from $pkg"
+  else
+    bad "$label comes from $pkg, which the runtime stage does not install"
+  fi
+}
+
+while read -r lib path; do
+  [ -n "$path" ] && in_image "$lib" "$path"
 done < <(ldd "$bin" "$operator_bin" | awk '/=>/ {print $1, $3}' | sort -u)
+
+# The libraries libpq_on_demand.cc opens on first use must be in the image too.
+on_demand=$(grep -oE 'Open\("lib[^"]+"\)' "$src/src/db/libpq_on_demand.cc" | sed -E 's/Open\("(.*)"\)/\1/')
+check "the on-demand libraries are found in the source" test "$(wc -w <<<"$on_demand")" -eq 2
+for soname in $on_demand; do
+  in_image "$soname (loaded on demand)" "$(ldconfig -p | awk -v s="$soname" '$1 == s {print $NF; exit}')"
+done
 
 check "runs as a numeric non-root user" grep -q '^USER [1-9][0-9]*:[0-9]\+$' "$src/Dockerfile"
 check "ENTRYPOINT is the binary (no shell needed)" grep -q '^ENTRYPOINT \["schemagate"\]' "$src/Dockerfile"
