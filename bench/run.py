@@ -36,10 +36,29 @@ def real_psql():
 PSQL = real_psql()
 
 
+# Set while interleaved() takes its extra, untimed pass for peak RSS: the
+# kernel carries a process's peak RSS across exec, so a child spawned from
+# this Python process reports Python's own (about 14 MiB) when the tool is
+# smaller. GNU time forks first and reports the tool's own peak.
+RSS_PASS = False
+
+
+def peak_rss(cmd, cwd=None, env=None):
+    """Runs cmd under GNU time; returns its peak RSS in KiB."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + cmd, cwd=cwd, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-2000:]}")
+        return int(out.read().split()[-1])
+
+
 def run(cmd, cwd=None, env=None, check=True):
-    """Runs cmd; returns (seconds, peak RSS in KiB)."""
+    """Runs cmd; returns (seconds, 0), or in the RSS pass (0, peak RSS in KiB)."""
     e = dict(os.environ)
     e.update(env or {})
+    if RSS_PASS:
+        return 0, peak_rss(cmd, cwd, e)
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
@@ -49,16 +68,19 @@ def run(cmd, cwd=None, env=None, check=True):
     p.returncode = os.waitstatus_to_exitcode(status)
     if check and p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {err[-2000:]}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, 0
 
 
 def cpu(cmd, cwd=None):
-    """Runs cmd; returns (CPU seconds, user + system, peak RSS in KiB)."""
+    """Runs cmd; returns (CPU seconds, user + system, 0), or in the RSS pass
+    (0, peak RSS in KiB)."""
+    if RSS_PASS:
+        return 0, peak_rss(cmd, cwd)
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(p.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return usage.ru_utime + usage.ru_stime, 0
 
 
 class Postgres:
@@ -91,35 +113,48 @@ class Postgres:
         subprocess.run(["bash", os.path.join(ROOT, "scripts", "throwaway-pg.sh"), "stop", self.dir], check=False)
 
 
-def measure(name, fn, reps=REPS, pg=None):
+def measure(name, fn, reps=REPS, pg=None, crowd=False):
     """A measurement to take: fn() -> (seconds, rss); with pg, fn(url) gets a
     new empty database, created before and dropped after the timed part, so
-    the cluster stays small and one run's writes do not slow the next."""
-    return {"name": name, "fn": fn, "reps": reps, "pg": pg}
+    the cluster stays small and one run's writes do not slow the next. A
+    crowd (many processes at once) has no single peak RSS."""
+    return {"name": name, "fn": fn, "reps": reps, "pg": pg, "crowd": crowd}
+
+
+def call(spec):
+    """One run of a measurement, on a new database when it takes one."""
+    if not spec["pg"]:
+        return spec["fn"]()
+    url = spec["pg"].fresh()
+    try:
+        return spec["fn"](url)
+    finally:
+        spec["pg"].drop(url)
 
 
 def interleaved(specs):
     """Takes the measurements round-robin (tool A, B, C, then A, B, C again):
     on a shared, noisy machine a slow minute then hits every tool alike, and
-    the ratios stay honest."""
+    the ratios stay honest. Then one untimed pass for peak RSS (RSS_PASS),
+    skipped for crowds (not one process) and single-run measurements."""
+    global RSS_PASS
     times = [[] for _ in specs]
-    rss = [[] for _ in specs]
     for rep in range(max(s["reps"] for s in specs)):
         for i, spec in enumerate(specs):
-            if rep >= spec["reps"]:
-                continue
-            if spec["pg"]:
-                url = spec["pg"].fresh()
-                t, m = spec["fn"](url)
-                spec["pg"].drop(url)
-            else:
-                t, m = spec["fn"]()
-            times[i].append(t)
-            rss[i].append(m)
+            if rep < spec["reps"]:
+                times[i].append(call(spec)[0])
+    rss = [0] * len(specs)
+    RSS_PASS = True
+    try:
+        for i, spec in enumerate(specs):
+            if spec["reps"] > 1 and not spec.get("crowd"):
+                rss[i] = call(spec)[1]
+    finally:
+        RSS_PASS = False
     out = []
     for i, spec in enumerate(specs):
         r = {"name": spec["name"], "median": statistics.median(times[i]), "min": min(times[i]),
-             "max": max(times[i]), "rss": max(rss[i]), "times": times[i]}
+             "max": max(times[i]), "rss": rss[i], "times": times[i]}
         print(f"  {r['name']:<48} median {r['median'] * 1000:9.1f} ms  [{r['min'] * 1000:.1f}-{r['max'] * 1000:.1f}]"
               f"  rss {r['rss'] / 1024:.1f} MiB", flush=True)
         out.append(r)
@@ -253,10 +288,10 @@ def main():
                 raise RuntimeError(f"32 runners at head: exit codes {codes}")
             return elapsed, 0
 
-        results["race"] = interleaved([one, measure("32 runners at once, until all exited 0", race, 3, pg),
-                                       measure("for scale: 32 psql 'select 1' at once", psql_crowd, 3, pg),
+        results["race"] = interleaved([one, measure("32 runners at once, until all exited 0", race, 3, pg, True),
+                                       measure("for scale: 32 psql 'select 1' at once", psql_crowd, 3, pg, True),
                                        measure("for scale: 32 runners at once at head (nothing to apply)",
-                                               crowd_at_head, 3, pg)])
+                                               crowd_at_head, 3, pg, True)])
 
         # 4. Offline SQL.
         n = max(SIZES)
@@ -349,7 +384,8 @@ def report(res, versions):
     os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
     lines = ["# Benchmarks", "",
              "Measured by `make bench` (bench/run.py) on one machine in one run; these machines are shared, so "
-             "read the ratios, not the absolute times. Median and spread (min-max) over repeated runs.", "",
+             "read the ratios, not the absolute times. Median and spread (min-max) over repeated runs. Peak RSS "
+             "is each tool's own, from one more untimed run under GNU time (n/a for crowds and single runs).", "",
              f"- Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
              "- Versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()),
              f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
