@@ -24,8 +24,8 @@ major=${version%%.*}
 package=postgresql-server-dev-$major
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# apt's download sandbox user must be able to write here.
-chmod 755 "$work"
+# Let apt download as its sandbox user (else it warns and downloads as root).
+if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$work"; fi
 if ! (cd "$work" && apt-get download -q "$package=$version" >"$work/apt.log" 2>&1); then
   # A fresh machine may not have package lists yet.
   apt-get update -qq
