@@ -47,7 +47,8 @@ bool IsPermanent(const std::string& message) {
                                      "missing \"=\"",
                                      "permission denied",
                                      "no password supplied",
-                                     "certificate"};
+                                     "certificate",
+                                     "does not support SSL"};
   for (const char* p : kPermanent) {
     if (message.find(p) != std::string::npos) return true;
   }

@@ -419,12 +419,13 @@ TEST_F(FaultsTest, RunnerStartedBeforeTheServerWaitsForIt) {
 }
 
 // sslmode in the URL is libpq's to enforce, never relaxed by us: this test
-// server has no TLS, so sslmode=require must fail, and say why.
+// server has no TLS, so sslmode=require must fail, say why, and not retry.
 TEST_F(FaultsTest, SslmodeIsHonouredNotDowngraded) {
   RunResult r = SgRaw({"current", "--url", url_ + "?sslmode=require", "--connect-timeout", "1s", "--log-format",
                        "text"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_CONTAINS(r.err, "SSL");
+  EXPECT_CONTAINS(r.err, "server does not support SSL, but SSL was required");
+  EXPECT_EQ(r.err.find("attempts"), std::string::npos) << "retried what waiting cannot fix: " << r.err;
   EXPECT_EQ(r.err.find(PgServer::kPlantedPassword), std::string::npos) << r.err;
 }
 

@@ -36,6 +36,27 @@ std::string Trim(std::string s) {
   return s;
 }
 
+
+// A CA and a server certificate for 127.0.0.1 and localhost, signed by it,
+// in `dir`, made with the openssl command line.
+void MakeTlsFiles(const std::string& dir) {
+  fs::create_directories(dir);
+  WriteFile(dir + "/server.ext", "subjectAltName = IP:127.0.0.1, DNS:localhost\n");
+  const std::vector<std::vector<std::string>> steps = {
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=schemagate test CA",
+       "-keyout", dir + "/ca.key", "-out", dir + "/ca.crt"},
+      {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", dir + "/server.key",
+       "-out", dir + "/server.csr"},
+      {"openssl", "x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.crt", "-CAkey", dir + "/ca.key",
+       "-CAcreateserial", "-days", "2", "-extfile", dir + "/server.ext", "-out", dir + "/server.crt"},
+  };
+  for (const auto& argv : steps) {
+    RunResult r = RunProcess(argv);
+    if (r.exit_code != 0) throw std::runtime_error("openssl failed: " + r.err);
+  }
+  fs::permissions(dir + "/server.key", fs::perms::owner_read | fs::perms::owner_write);
+}
+
 }  // namespace
 
 PgServer& PgServer::Shared() {
@@ -51,9 +72,14 @@ RunResult PgServer::AsOwner(std::vector<std::string> argv) const {
   return RunProcess(argv, o);
 }
 
-PgServer::PgServer() : dir_(std::make_unique<TempDir>()) {
+PgServer::PgServer(Options options) : dir_(std::make_unique<TempDir>()) {
   bin_dir_ = FindBinDir();
   data_dir_ = dir_->path() + "/data";
+  if (options.tls) {
+    MakeTlsFiles(dir_->path() + "/tls");
+    extra_options_ = " -c ssl=on -c ssl_cert_file=" + dir_->path() + "/tls/server.crt -c ssl_key_file=" +
+                     dir_->path() + "/tls/server.key -c log_connections=on";
+  }
   if (geteuid() == 0) {
     RunResult chown = RunProcess({"chown", "-R", "postgres", dir_->path()});
     if (chown.exit_code != 0) throw std::runtime_error("chown postgres failed: " + chown.err);
@@ -83,7 +109,7 @@ void PgServer::Start() {
                              "60", "-o",
                              "-p " + std::to_string(port_) + " -k " + dir_->path() +
                                  " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                                 "-c full_page_writes=off -c max_connections=200",
+                                 "-c full_page_writes=off -c max_connections=200" + extra_options_,
                              "start"});
   if (start.exit_code != 0) {
     throw std::runtime_error("pg_ctl start failed: " + start.out + start.err + ReadFile(dir_->path() + "/server.log"));

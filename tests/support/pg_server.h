@@ -17,7 +17,13 @@ class PgServer {
   // One server per test binary, started on first use and stopped at exit.
   static PgServer& Shared();
 
-  PgServer();   // starts the server; throws on failure
+  struct Options {
+    // TLS on (ssl=on) with a server certificate for 127.0.0.1 signed by a
+    // CA of its own (ca_file()); connections are logged with their TLS state.
+    bool tls = false;
+  };
+  PgServer() : PgServer(Options{}) {}
+  explicit PgServer(Options options);  // starts the server; throws on failure
   ~PgServer();  // stops it and removes its directory
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -42,6 +48,9 @@ class PgServer {
   int port() const { return port_; }
   std::string host() const { return "127.0.0.1"; }
   const std::string& bin_dir() const { return bin_dir_; }
+  // The CA certificate that signed the server's (Options::tls), PEM.
+  std::string ca_file() const { return dir_->path() + "/tls/ca.crt"; }
+  std::string log_file() const { return dir_->path() + "/server.log"; }
 
   // The role that must log in with a password.
   static constexpr const char* kPasswordRole = "sg_password";
@@ -55,6 +64,7 @@ class PgServer {
   std::unique_ptr<TempDir> dir_;
   std::string bin_dir_;
   std::string data_dir_;
+  std::string extra_options_;  // more postgres -c settings (TLS)
   int port_ = 0;
   int next_db_ = 0;
   bool running_ = false;
