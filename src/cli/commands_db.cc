@@ -322,6 +322,12 @@ Status RunCheck(Context& ctx, const po::variables_map& vm) {
   auto state = (*db)->ReadState();
   if (!state.ok()) return state.status();
   out.Info("Database: connected to " + (*db)->target() + ", current: " + JoinHeads(state->heads));
+  auto transport = (*db)->ReadTransport();
+  if (!transport.ok()) return transport.status();
+  out.Info("Connection: " + transport->description +
+           (transport->local_socket || transport->verified
+                ? ""
+                : "; in production use sslmode=verify-full with sslrootcert= naming the server's CA"));
   SG_RETURN_IF_ERROR(CheckHeadsKnown(g, state->heads));
   SG_RETURN_IF_ERROR((*set)->CheckChecksums(state->heads, state->checksums));
   auto plan = PlanUpgrade(g, state->heads, "heads");
@@ -336,6 +342,8 @@ Status RunCheck(Context& ctx, const po::variables_map& vm) {
         .Field("heads", g.Heads())
         .Field("current", state->heads)
         .Field("pending", static_cast<int64_t>(plan->steps.size()))
+        .Field("connection", transport->description)
+        .Field("connection_verified", transport->verified)
         .Field("at_head", at_head)
         .EndObject();
     out.Print(w.str());

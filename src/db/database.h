@@ -105,6 +105,15 @@ class Database {
   // The server's description of where we are connected, without password.
   std::string target() const;
 
+  // How the session travels, for `check`.
+  struct Transport {
+    bool local_socket = false;
+    bool verified = false;    // TLS with certificate and host name checked
+    std::string description;  // "TLS (TLSv1.3), certificate not verified (sslmode=require)"
+  };
+  // sslmode is libpq's effective one: the URL's, else PGSSLMODE, else prefer.
+  Result<Transport> ReadTransport();
+
  private:
   struct Impl;
   explicit Database(std::unique_ptr<Impl> impl);

@@ -1,5 +1,8 @@
 // Database: connecting, reading state, and running plans under the lock.
+#include <libpq-fe.h>
+
 #include <chrono>
+#include <cstdlib>
 
 #include "core/redact.h"
 #include "db/advisory_lock.h"
@@ -373,6 +376,60 @@ Result<std::unique_ptr<Database>> Database::Connect(const DatabaseOptions& optio
 std::string Database::target() const {
   return impl_->options.url.empty() ? std::string("libpq default server")
                                      : DescribeTarget(impl_->options.url);
+}
+
+namespace {
+
+// libpq's effective sslmode for `conninfo`: its own, else PGSSLMODE, else
+// libpq's default.
+std::string EffectiveSslmode(const std::string& conninfo) {
+  std::string mode;
+  if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr)) {
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      if (std::string(o->keyword) == "sslmode" && o->val != nullptr) mode = o->val;
+    }
+    PQconninfoFree(options);
+  }
+  if (mode.empty()) {
+    const char* env = std::getenv("PGSSLMODE");
+    mode = env != nullptr && *env != '\0' ? env : "prefer";
+  }
+  return mode;
+}
+
+}  // namespace
+
+Result<Database::Transport> Database::ReadTransport() {
+  try {
+    pqxx::nontransaction tx(*impl_->conn);
+    pqxx::row r = tx.exec1(
+        "SELECT a.client_addr IS NULL, coalesce(s.ssl, false), coalesce(s.version, '') "
+        "FROM pg_stat_activity a LEFT JOIN pg_stat_ssl s ON s.pid = a.pid WHERE a.pid = pg_backend_pid()");
+    Transport t;
+    if (r[0].as<bool>()) {
+      t.local_socket = true;
+      t.description = "local socket";
+      return t;
+    }
+    const std::string mode = EffectiveSslmode(impl_->conninfo);
+    if (!r[1].as<bool>()) {
+      t.description = "no TLS (sslmode=" + mode +
+                      (mode == "disable" ? ")"
+                       : mode == "allow" ? " connects without TLS when the server lets it)"
+                                         : ", and the server offers none)");
+    } else if (mode == "verify-full") {
+      t.verified = true;
+      t.description = "TLS (" + r[2].as<std::string>() + "), certificate and host name verified (sslmode=verify-full)";
+    } else {
+      t.description = "TLS (" + r[2].as<std::string>() + "), " +
+                      (mode == "verify-ca" ? "certificate verified but not the host name"
+                                           : "certificate not verified") +
+                      " (sslmode=" + mode + ")";
+    }
+    return t;
+  } catch (const std::exception& e) {
+    return impl_->Fail(e, "reading how the session is connected");
+  }
 }
 
 Result<DatabaseState> Database::ReadState() {

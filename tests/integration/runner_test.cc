@@ -464,6 +464,16 @@ TEST_F(RunnerTest, CheckHeadExits5UntilAtHead) {
   EXPECT_EQ(Sg({"check", "--head"}).exit_code, 0);
 }
 
+// `check` says how the session travels; this test server offers no TLS.
+TEST_F(RunnerTest, CheckSaysTheConnectionIsNotEncrypted) {
+  RunResult r = Sg({"check"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "Connection: no TLS (sslmode=prefer, and the server offers none); in production use "
+                         "sslmode=verify-full");
+  RunResult json = Sg({"check", "-o", "json"});
+  EXPECT_CONTAINS(json.out, "\"connection_verified\":false");
+}
+
 TEST_F(RunnerTest, WaitGatesUntilTheMigrationsFinish) {
   RunResult early = Sg({"wait", "--timeout", "1s", "--interval", "200ms"});
   EXPECT_EQ(early.exit_code, 5) << early.err;

@@ -64,6 +64,18 @@ TEST_F(TlsTest, VerifyFullWithTheServersCaAppliesOverTls) {
     }
   }
   EXPECT_TRUE(encrypted) << log;
+  RunResult check = Sg({"check"}, "?sslmode=verify-full&sslrootcert=" + server_->ca_file());
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_CONTAINS(check.err, "Connection: TLS (TLSv1.");
+  EXPECT_CONTAINS(check.err, "certificate and host name verified (sslmode=verify-full)");
+  EXPECT_EQ(check.err.find("in production use"), std::string::npos) << check.err;
+}
+
+// Encrypted but unverified: `check` says so, and what to use instead.
+TEST_F(TlsTest, CheckSaysWhenTheCertificateIsNotVerified) {
+  RunResult r = Sg({"check"}, "?sslmode=require");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "certificate not verified (sslmode=require); in production use sslmode=verify-full");
 }
 
 // A certificate from another CA is refused before anything runs, at once:
