@@ -9,7 +9,6 @@ docs/benchmarks.md and docs/apply-time.svg.
 import glob
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -60,14 +59,12 @@ def run(cmd, cwd=None, env=None, check=True):
     if RSS_PASS:
         return 0, peak_rss(cmd, cwd, e)
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
+    # run() reads stderr while the tool runs: waiting first and reading after
+    # would hang on a tool that writes more than a pipe holds.
+    p = subprocess.run(cmd, cwd=cwd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
     if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {err[-2000:]}")
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-2000:]}")
     return elapsed, 0
 
 

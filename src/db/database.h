@@ -111,7 +111,8 @@ class Database {
     bool verified = false;    // TLS with certificate and host name checked
     std::string description;  // "TLS (TLSv1.3), certificate not verified (sslmode=require)"
   };
-  // sslmode is libpq's effective one: the URL's, else PGSSLMODE, else prefer.
+  // sslmode is libpq's effective one: the URL's, else PGSSLMODE or a
+  // PGSERVICE entry, else prefer.
   Result<Transport> ReadTransport();
 
  private:

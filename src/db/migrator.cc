@@ -2,7 +2,7 @@
 #include <libpq-fe.h>
 
 #include <chrono>
-#include <cstdlib>
+#include <cstring>
 
 #include "core/redact.h"
 #include "db/advisory_lock.h"
@@ -380,21 +380,26 @@ std::string Database::target() const {
 
 namespace {
 
-// libpq's effective sslmode for `conninfo`: its own, else PGSSLMODE, else
-// libpq's default.
+// `keyword`'s value in libpq's option array, or "".
+std::string OptionValue(PQconninfoOption* options, const char* keyword) {
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, keyword) == 0 && o->val != nullptr) return o->val;
+  }
+  return "";
+}
+
+// libpq's effective sslmode for `conninfo`: its own, else what libpq's
+// defaults give (PGSSLMODE, a PGSERVICE entry, then "prefer").
 std::string EffectiveSslmode(const std::string& conninfo) {
-  std::string mode;
-  if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr)) {
-    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-      if (std::string(o->keyword) == "sslmode" && o->val != nullptr) mode = o->val;
-    }
-    PQconninfoFree(options);
-  }
+  PQconninfoOption* given = PQconninfoParse(conninfo.c_str(), nullptr);
+  std::string mode = OptionValue(given, "sslmode");
+  PQconninfoFree(given);
   if (mode.empty()) {
-    const char* env = std::getenv("PGSSLMODE");
-    mode = env != nullptr && *env != '\0' ? env : "prefer";
+    PQconninfoOption* defaults = PQconndefaults();
+    mode = OptionValue(defaults, "sslmode");
+    PQconninfoFree(defaults);
   }
-  return mode;
+  return mode.empty() ? "prefer" : mode;
 }
 
 }  // namespace

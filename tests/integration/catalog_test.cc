@@ -16,6 +16,7 @@
 
 #include "core/migration_file.h"
 #include "db/catalog_reader.h"
+#include "support/expect.h"
 #include "support/pg_server.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -78,10 +79,6 @@ std::string Describe(const std::vector<CatalogDifference>& diff) {
     out += "  " + FormatDifference(d) + "\n";
   }
   return out;
-}
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 Catalog MustRead(const std::string& url) {

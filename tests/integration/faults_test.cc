@@ -14,15 +14,13 @@
 #include <thread>
 
 #include "integration/runner_fixture.h"
+#include "support/expect.h"
 
 namespace schemagate::testing {
 namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 std::string Rev(int i) {
   char buf[16];

@@ -8,14 +8,10 @@
 
 #include "db/libpq_on_demand.h"
 #include "integration/runner_fixture.h"
+#include "support/expect.h"
 
 namespace schemagate::testing {
 namespace {
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
-#define EXPECT_NOT_CONTAINS(haystack, needle) \
-  EXPECT_EQ(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 class LibpqOnDemandTest : public RunnerTest {
  protected:

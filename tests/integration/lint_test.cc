@@ -6,17 +6,10 @@
 #include <sstream>
 
 #include "integration/runner_fixture.h"
+#include "support/expect.h"
 
 namespace schemagate::testing {
 namespace {
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                                  \
-  EXPECT_TRUE(Contains(haystack, needle)) << "expected to find: " << (needle) << "\nin:\n" \
-                                          << (haystack)
 
 // A migration after the bundled head whose upgrade takes long locks on the
 // existing users table: lines 6 and 7 are errors, line 8 a warning.

@@ -9,16 +9,10 @@
 #include <thread>
 
 #include "integration/runner_fixture.h"
+#include "support/expect.h"
 
 namespace schemagate::testing {
 namespace {
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_TRUE(Contains(haystack, needle)) << "expected to find: " << (needle) << "\nin:\n" << (haystack)
 
 TEST_F(RunnerTest, UpgradeHeadBuildsTheSeedSchemaInTheCatalog) {
   RunResult r = Sg({"upgrade", "head"});
@@ -472,6 +466,14 @@ TEST_F(RunnerTest, CheckSaysTheConnectionIsNotEncrypted) {
                          "sslmode=verify-full");
   RunResult json = Sg({"check", "-o", "json"});
   EXPECT_CONTAINS(json.out, "\"connection_verified\":false");
+  // Not in the URL: libpq's own default sources, here PGSSLMODE, or the
+  // entry PGSERVICE names in the service file.
+  RunResult env = Sg({"check"}, {{"PGSSLMODE", "allow"}});
+  EXPECT_CONTAINS(env.err, "Connection: no TLS (sslmode=allow connects without TLS when the server lets it)");
+  TempDir tmp;
+  WriteFile(tmp.path() + "/pg_service.conf", "[sg_plain]\nsslmode=disable\n");
+  RunResult service = Sg({"check"}, {{"PGSERVICEFILE", tmp.path() + "/pg_service.conf"}, {"PGSERVICE", "sg_plain"}});
+  EXPECT_CONTAINS(service.err, "Connection: no TLS (sslmode=disable)");
 }
 
 TEST_F(RunnerTest, WaitGatesUntilTheMigrationsFinish) {

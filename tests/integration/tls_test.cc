@@ -9,12 +9,10 @@
 #include "support/pg_server.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/expect.h"
 
 namespace schemagate::testing {
 namespace {
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 class TlsTest : public ::testing::Test {
  protected:
