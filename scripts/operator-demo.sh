@@ -29,7 +29,7 @@ api=$(head -1 "$dir/apiserver.url")
 "$build/tests/sg-kubelet-sim" --server "$api" --binary "$build/schemagate" --map "/migrations=$here/migrations" \
   --work-dir "$dir" 2>"$dir/kubelet.log" &
 pids+=($!)
-"$build/schemagate" operator --leader-elect=false --metrics-addr 127.0.0.1:0 --health-addr 0 --log-format text \
+"$build/schemagate" operator --leader-elect=false --metrics-addr 127.0.0.1:0 --health-addr off --log-format text \
   2>"$dir/operator.log" &
 pids+=($!)
 

@@ -14,8 +14,11 @@ std::vector<Command> OperatorCommands() {
                      ("context", po::value<std::string>(), "kubeconfig context")
                      ("leader-elect", po::value<bool>()->default_value(true), "elect a leader through a Lease")
                      ("leader-elect-namespace", po::value<std::string>(), "namespace of the Lease")
-                     ("metrics-addr", po::value<std::string>()->default_value(":8080"), "Prometheus /metrics address")
-                     ("health-addr", po::value<std::string>()->default_value(":8081"), "/healthz and /readyz address")
+                     ("metrics-addr", po::value<std::string>()->default_value(":8080"),
+                      "Prometheus /metrics on HOST:PORT or :PORT (all interfaces); port 0 picks a free port, "
+                      "logged at start; 'off' turns it off")
+                     ("health-addr", po::value<std::string>()->default_value(":8081"),
+                      "/healthz and /readyz on HOST:PORT or :PORT; port 0 picks a free port; 'off' turns it off")
                      ("max-concurrent-runs", po::value<int>()->default_value(4), "runner Jobs at once")
                      ("run-started-event-after", po::value<std::string>()->default_value("10s"),
                       "a run still going after this long gets a RunStarted Event and its activeRun")

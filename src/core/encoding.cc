@@ -1,5 +1,6 @@
 #include "core/encoding.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 
@@ -48,6 +49,35 @@ size_t FirstInvalidUtf8(std::string_view s) {
     i += static_cast<size_t>(n);
   }
   return std::string_view::npos;
+}
+
+std::string TruncateUtf8(std::string_view s, size_t max_chars) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  constexpr std::string_view kMore = "...";
+  std::string out;
+  out.reserve(std::min(s.size(), max_chars * 4));
+  size_t chars = 0;
+  // Where the text ends if it has to be cut: room left for "...".
+  size_t cut_bytes = std::string::npos;
+  for (size_t i = 0; i < s.size();) {
+    if (chars == max_chars) {
+      if (max_chars < kMore.size()) return out;
+      out.resize(cut_bytes);
+      out += kMore;
+      return out;
+    }
+    if (chars + kMore.size() == max_chars) cut_bytes = out.size();
+    const int n = Utf8Sequence(s, i);
+    if (n > 0) {
+      out.append(s.substr(i, static_cast<size_t>(n)));
+      i += static_cast<size_t>(n);
+    } else {
+      out += kReplacement;
+      i += static_cast<size_t>(-n);
+    }
+    ++chars;
+  }
+  return out;
 }
 
 namespace {

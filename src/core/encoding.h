@@ -21,6 +21,11 @@ int Utf8Sequence(std::string_view s, size_t i);
 // Offset of the first byte that does not start well-formed UTF-8; npos when
 // all of `s` is UTF-8.
 size_t FirstInvalidUtf8(std::string_view s);
+// `s` as well-formed UTF-8 of at most `max_chars` characters (code points,
+// which is what a CRD's maxLength counts): broken sequences become U+FFFD,
+// and a cut never splits a character. A cut text ends in "..." (inside the
+// limit), so a reader knows there was more.
+std::string TruncateUtf8(std::string_view s, size_t max_chars);
 
 std::string Base64Encode(std::string_view in);
 // Skips whitespace and padding; nullopt on any other non-alphabet character.

@@ -18,10 +18,13 @@ struct HttpReply {
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
+  // "host:port" actually listened on (the port chosen when asked for 0).
+  virtual const std::string& address() const = 0;
 };
 
-// Serves GET requests on `address` ("host:port", ":port" = all interfaces)
-// with `handler(path)`. Returns nullptr and sets `error` when it cannot listen.
+// Serves GET requests on `address` ("host:port", ":port" = all interfaces;
+// port 0 = a free port, see HttpServer::address) with `handler(path)`.
+// Returns nullptr and sets `error` when it cannot listen.
 std::unique_ptr<HttpServer> ServeHttp(const std::string& address,
                                       std::function<HttpReply(const std::string& path)> handler, std::string* error);
 

@@ -11,6 +11,7 @@
 #include "operator/informer.h"
 #include "operator/migration.h"
 #include "operator/reconciler.h"
+#include "operator/source.h"
 #include "operator/waiting_line.h"
 #include "operator/work_queue.h"
 
@@ -118,6 +119,10 @@ bool TryLead(kube::Client& client, const ControllerOptions& o) {
   return client.Replace(path, lease).ok();
 }
 
+// "off" (or "0", or nothing) turns a listener off; ":0" / "HOST:0" is a
+// free port.
+bool ListenerOff(const std::string& address) { return address.empty() || address == "off" || address == "0"; }
+
 }  // namespace
 
 Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) {
@@ -133,7 +138,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
 
   std::string error;
   std::unique_ptr<kube::HttpServer> health, metrics_server;
-  if (!o.health_addr.empty() && o.health_addr != "0") {
+  if (!ListenerOff(o.health_addr)) {
     health = kube::ServeHttp(
         o.health_addr,
         [&](const std::string& path) -> kube::HttpReply {
@@ -143,8 +148,9 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
         },
         &error);
     if (!health) return Status::Usage("--health-addr: " + error);
+    log("info", "serving /healthz and /readyz on " + health->address());
   }
-  if (!o.metrics_addr.empty() && o.metrics_addr != "0") {
+  if (!ListenerOff(o.metrics_addr)) {
     metrics_server = kube::ServeHttp(
         o.metrics_addr,
         [&](const std::string& path) -> kube::HttpReply {
@@ -153,6 +159,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
         },
         &error);
     if (!metrics_server) return Status::Usage("--metrics-addr: " + error);
+    log("info", "serving /metrics on " + metrics_server->address());
   }
 
   // Leader election first: a follower holds no caches and does nothing.
@@ -190,10 +197,32 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
     if (slim.has_field("metadata")) kube::EraseField(slim["metadata"], "managedFields");
     return slim;
   });
+  // ConfigMaps, for Migrations whose files come from them: only their
+  // content hash is kept, and a change wakes the Migrations that name them.
+  const std::string cm_path = kube::ResourcePath("", "v1", "configmaps", o.watch_namespace);
+  Informer config_maps(client, cm_path, "", [&queue, &migrations](const Json& cm, bool) {
+    const std::string ns = GetString(cm, {"metadata", "namespace"});
+    const std::string name = GetString(cm, {"metadata", "name"});
+    for (const std::string& key : migrations.Keys([&](const Json& m) {
+           if (GetString(m, {"metadata", "namespace"}) != ns) return false;
+           const Json* refs = kube::GetField(m, {"spec", "source", "configMapRefs"});
+           if (refs == nullptr || !refs->is_array()) return false;
+           for (const Json& r : refs->as_array()) {
+             if (GetString(r, {"name"}) == name) return true;
+           }
+           return false;
+         })) {
+      queue.Add(key);
+    }
+  });
+  config_maps.set_transform(SlimConfigMap);
   std::atomic<bool> stop_all{false};
   std::thread mt([&] { migrations.Run(stop_all); });
   std::thread jt([&] { jobs.Run(stop_all); });
-  while (!stop.load() && !(migrations.synced() && jobs.synced())) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::thread ct([&] { config_maps.Run(stop_all); });
+  while (!stop.load() && !(migrations.synced() && jobs.synced() && config_maps.synced())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   synced = true;
   log("info", "caches synced; reconciling");
 
@@ -205,7 +234,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
   RunObserver observer;
   observer.run_finished = [&metrics](const std::string& r, double s) { metrics.RunFinished(r, s); };
   observer.pending = [&metrics](const std::string& ns, const std::string& n, int p) { metrics.Pending(ns + "/" + n, p); };
-  Reconciler reconciler(client, migrations, jobs, waiting, ro, observer);
+  Reconciler reconciler(client, migrations, jobs, config_maps, waiting, ro, observer);
   std::map<std::string, int> errors;
   std::mutex errors_mu;
   std::vector<std::thread> workers;
@@ -259,6 +288,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
   stop_all = true;
   mt.join();
   jt.join();
+  ct.join();
   return result;
 }
 

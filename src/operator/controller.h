@@ -22,7 +22,8 @@ struct ControllerOptions {
   std::string lease_name = "schemagate-operator";
   std::string identity;                 // this replica's name
   int lease_seconds = 15;
-  std::string metrics_addr = ":8080";   // "" or "0" disables
+  // HOST:PORT or :PORT; port 0 picks a free one (logged); "off" disables.
+  std::string metrics_addr = ":8080";
   std::string health_addr = ":8081";
   int max_concurrent_runs = 4;
   std::chrono::milliseconds run_started_event_after{10000};  // see ReconcilerOptions

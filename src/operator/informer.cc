@@ -143,4 +143,13 @@ int Informer::Count(const std::function<bool(const Json&)>& match) const {
   return n;
 }
 
+std::vector<std::string> Informer::Keys(const std::function<bool(const Json&)>& match) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::string> keys;
+  for (const auto& [k, o] : cache_) {
+    if (match(o)) keys.push_back(k);
+  }
+  return keys;
+}
+
 }  // namespace schemagate::op

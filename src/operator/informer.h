@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kube/client.h"
 
@@ -43,6 +44,8 @@ class Informer {
   // How many cached objects `match` (under the cache lock: no copies, so
   // `match` must be quick and must not call back into this informer).
   int Count(const std::function<bool(const Json&)>& match) const;
+  // The "namespace/name" keys of the cached objects that `match` (same rules).
+  std::vector<std::string> Keys(const std::function<bool(const Json&)>& match) const;
   // Watch restarts and relists so far (for tests and metrics).
   int relists() const { return relists_.load(); }
 

@@ -98,10 +98,12 @@ std::string JobOutcome(const Json& job) {
   return "";
 }
 
-std::string JobNameFor(const Json& m, int attempt) {
+std::string JobNameFor(const Json& m, int attempt, const std::string& source_hash) {
   std::string name = GetString(m, {"metadata", "name"});
   std::string seed = GetString(m, {"metadata", "uid"}) + "/" + std::to_string(GetInt(m, {"metadata", "generation"})) +
                      "/" + std::to_string(attempt);
+  // Image sources keep the names they always had.
+  if (!source_hash.empty()) seed += "/" + source_hash;
   // Job names are DNS labels (63) and the pods add a suffix: keep room.
   if (name.size() > 43) name = name.substr(0, 43);
   return name + "-" + Sha256Hex(seed).substr(0, 8);
@@ -258,13 +260,25 @@ bool SetCondition(Json& status, const std::string& type, const std::string& valu
   return true;
 }
 
-std::string ConditionStatus(const Json& status, const std::string& type) {
+namespace {
+
+std::string ConditionField(const Json& status, const std::string& type, const char* field) {
   const Json* conditions = GetField(status, {"conditions"});
   if (conditions == nullptr || !conditions->is_array()) return "";
   for (const Json& c : conditions->as_array()) {
-    if (GetString(c, {"type"}) == type) return GetString(c, {"status"});
+    if (GetString(c, {"type"}) == type) return GetString(c, {field});
   }
   return "";
+}
+
+}  // namespace
+
+std::string ConditionStatus(const Json& status, const std::string& type) {
+  return ConditionField(status, type, "status");
+}
+
+std::string ConditionReason(const Json& status, const std::string& type) {
+  return ConditionField(status, type, "reason");
 }
 
 }  // namespace schemagate::op

@@ -26,7 +26,13 @@ inline constexpr const char* kValidationFailed = "ValidationFailed";
 inline constexpr const char* kInvalidSpec = "InvalidSpec";
 inline constexpr const char* kSuspended = "Suspended";
 inline constexpr const char* kWaitingForSlot = "WaitingForRunSlot";
+inline constexpr const char* kSourceNotFound = "SourceNotFound";
+inline constexpr const char* kDatabaseAhead = "DatabaseAhead";
 }  // namespace reason
+
+// The CRD's maxLength for lastError.message and our cap for condition and
+// Event messages, in characters (TruncateUtf8 cuts on character boundaries).
+inline constexpr size_t kMessageLimit = 1024;
 
 struct MigrationSpec {
   std::string secret_name, secret_key;
@@ -51,9 +57,11 @@ struct MigrationSpec {
 // Parses and validates; kValidation with a message naming the field.
 Result<MigrationSpec> ParseMigrationSpec(const Json& migration, const std::string& default_image);
 
-// `<name>-<hash8>` over the uid, generation and attempt: deterministic, so a
-// restarted operator finds the Job it created instead of making another.
-std::string JobNameFor(const Json& migration, int attempt);
+// `<name>-<hash8>` over the uid, generation, source hash (ConfigMap sources,
+// see source.h) and attempt: deterministic, so a restarted operator finds the
+// Job it created instead of making another, and an edited ConfigMap is a new
+// Job.
+std::string JobNameFor(const Json& migration, int attempt, const std::string& source_hash = "");
 
 // A Job's outcome: "Complete", "Failed" or "" (still running).
 std::string JobOutcome(const Json& job);
@@ -68,6 +76,7 @@ Json BuildRunnerJob(const Json& migration, const MigrationSpec& spec, const std:
 bool SetCondition(Json& status, const std::string& type, const std::string& value, const std::string& reason,
                   const std::string& message, int64_t generation, const std::string& now);
 std::string ConditionStatus(const Json& status, const std::string& type);
+std::string ConditionReason(const Json& status, const std::string& type);
 
 std::string NowRfc3339();
 

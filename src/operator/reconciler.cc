@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "core/encoding.h"
+#include "operator/source.h"
 
 namespace schemagate::op {
 
@@ -41,10 +42,27 @@ int64_t SecondsUntil(const std::string& when) {
 
 }  // namespace
 
-Reconciler::Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, WaitingLine& waiting,
-                       ReconcilerOptions options, RunObserver observer)
-    : client_(client), migrations_(migrations), jobs_(jobs), waiting_(waiting), options_(std::move(options)),
-      observer_(std::move(observer)) {}
+Reconciler::Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, Informer& config_maps,
+                       WaitingLine& waiting, ReconcilerOptions options, RunObserver observer)
+    : client_(client), migrations_(migrations), jobs_(jobs), config_maps_(config_maps), waiting_(waiting),
+      options_(std::move(options)), observer_(std::move(observer)) {}
+
+bool Reconciler::OtherRunGoing(const std::string& ns, const std::string& name, const std::string& job_name) {
+  return jobs_.Count([&](const Json& j) {
+           return JobOutcome(j).empty() && GetString(j, {"metadata", "namespace"}) == ns &&
+                  GetString(j, {"metadata", "labels", "schemagate.io/migration"}) == name &&
+                  GetString(j, {"metadata", "name"}) != job_name;
+         }) > 0;
+}
+
+std::optional<std::string> Reconciler::ConfigMapHash(const std::string& ns, const std::string& name,
+                                                     std::string* error) {
+  if (auto cached = config_maps_.Get(ns, name)) return GetString(*cached, {kContentHashField});
+  kube::ApiResponse r = client_.Get(kube::ResourcePath("", "v1", "configmaps", ns, name));
+  if (r.ok()) return ConfigMapContentHash(r.body);
+  if (r.status != 404) *error = "could not read ConfigMap " + ns + "/" + name + ": " + r.Describe();
+  return std::nullopt;
+}
 
 double Reconciler::RunSeconds(const std::string& key, const std::string& job_name, const Json& job) {
   {
@@ -98,7 +116,7 @@ void Reconciler::Event(const Json& m, const std::string& type, const std::string
   e["involvedObject"]["namespace"] = Json::string(ns);
   e["involvedObject"]["uid"] = Json::string(GetString(m, {"metadata", "uid"}));
   e["reason"] = Json::string(reason);
-  e["message"] = Json::string(message.substr(0, 1024));
+  e["message"] = Json::string(TruncateUtf8(message, kMessageLimit));
   e["type"] = Json::string(type);
   e["firstTimestamp"] = Json::string(now);
   e["lastTimestamp"] = Json::string(now);
@@ -170,7 +188,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   const int64_t gen = GetInt(m, {"metadata", "generation"}, 1);
   const std::string now = NowRfc3339();
   auto set = [&](const char* type, const char* value, const char* why, const std::string& msg) {
-    *changed |= SetCondition(status, type, value, why, msg, gen, now);
+    *changed |= SetCondition(status, type, value, why, TruncateUtf8(msg, kMessageLimit), gen, now);
   };
 
   const std::string key = ns + "/" + name;
@@ -186,13 +204,46 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     set("Reconciling", "False", reason::kInvalidSpec, "waiting for the spec to be fixed");
     return {false, {}, "success"};
   }
-  // A new generation starts over: no failures, no schedule, not stalled.
-  if (GetInt(status, {"observedGeneration"}, 0) != gen) {
+  // ConfigMap sources: their content is part of what a run is for.
+  std::string lookup_error;
+  const SourceState source = ResolveSource(spec->config_maps, [&](const std::string& cm) {
+    return ConfigMapHash(ns, cm, &lookup_error);
+  });
+  if (!lookup_error.empty()) {
+    if (options_.log) options_.log("warning", "migration=" + ns + "/" + name + " " + lookup_error);
+    return {true, std::chrono::seconds(2), "error"};
+  }
+  if (!source.missing.empty()) {
+    // Waiting on something outside: the ConfigMap watch wakes this
+    // Migration when it appears. No Job: it could only fail.
+    const std::string msg = "ConfigMap " + ns + "/" + source.missing + " (spec.source.configMapRefs[" +
+                            std::to_string(source.missing_index) +
+                            "]) does not exist: create it or correct the name; the run starts when it exists";
+    status["observedGeneration"] = Json::number(gen);
+    kube::EraseField(status, "nextRetryTime");
+    set("Ready", "False", reason::kSourceNotFound, msg);
+    set("Reconciling", "False", reason::kSourceNotFound, "waiting for ConfigMap " + source.missing);
+    set("Stalled", "True", reason::kSourceNotFound, msg);
+    return {false, {}, "success"};
+  }
+  // A new generation, new ConfigMap content, or a source found again starts
+  // over: no failures, no schedule, not stalled, target not yet resolved.
+  const bool new_generation = GetInt(status, {"observedGeneration"}, 0) != gen;
+  const bool new_source = GetString(status, {"observedSourceHash"}) != source.hash ||
+                          ConditionReason(status, "Stalled") == reason::kSourceNotFound;
+  if (new_generation || new_source) {
     status["observedGeneration"] = Json::number(gen);
     status["failures"] = Json::number(0);
     kube::EraseField(status, "nextRetryTime");
-    set("Stalled", "False", reason::kRunStarted, "new generation");
-    status["targetRevision"] = Json::string(spec->target);
+    kube::EraseField(status, "targetRevision");
+    if (source.hash.empty()) kube::EraseField(status, "observedSourceHash");
+    else status["observedSourceHash"] = Json::string(source.hash);
+    set("Stalled", "False", reason::kRunStarted, new_generation ? "new generation" : "new ConfigMap content");
+    if (!new_generation) {
+      // Same generation, so Ready's observedGeneration alone would still
+      // claim this content is applied.
+      set("Ready", "False", reason::kRunStarted, "the ConfigMap content changed: a run will apply it");
+    }
   }
   const Json* ready = nullptr;
   if (const Json* conds = GetField(status, {"conditions"}); conds && conds->is_array()) {
@@ -205,7 +256,7 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   if (ConditionStatus(status, "Stalled") == "True") return {false, {}, "success"};
 
   const int attempt = static_cast<int>(GetInt(status, {"failures"}, 0));
-  const std::string job_name = JobNameFor(m, attempt);
+  const std::string job_name = JobNameFor(m, attempt, source.hash);
   auto job = jobs_.Get(ns, job_name);
   // The status of a run in progress: its Job and start, Reconciling, not Ready.
   auto show_run = [&](const std::string& start_time, const char* why, const std::string& msg) {
@@ -242,6 +293,13 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     if (!next.empty()) {
       int64_t wait = SecondsUntil(next);
       if (wait > 0) return {true, std::chrono::seconds(wait), "success"};
+      kube::EraseField(status, "nextRetryTime");  // due: no longer scheduled
+    }
+    // One run per Migration: a run for an older generation or ConfigMap
+    // content finishes first (its Job's end wakes this Migration).
+    if (OtherRunGoing(ns, name, job_name)) {
+      set("Reconciling", "True", reason::kRunning, "waiting for the previous run to finish before starting " + job_name);
+      return {true, std::chrono::seconds(30), "success"};
     }
     std::lock_guard<std::mutex> l(create_mu_);
     // Slots go to the longest waiters first: one that came later waits
@@ -268,7 +326,6 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     // A status that already shows this generation in progress is left as
     // is: most runs end before anyone reads it, and the end writes it anyway.
     if (!progress_shown) {
-      kube::EraseField(status, "nextRetryTime");
       show_run(now, reason::kRunStarted, "running schemagate upgrade " + spec->target + " in Job " + job_name);
     }
     if (options_.log) {
@@ -337,13 +394,22 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     return {true, std::chrono::seconds(1), "error"};
   }
   kube::EraseField(status, "activeRun");
+  // What the runner resolved and how far it got, success or not: the
+  // target as revisions, and the revisions between the database and it.
+  std::string target = JoinArray(GetField(init.report, {"target_heads"}));
+  if (target.empty() && outcome == "Complete") target = JoinArray(GetField(init.report, {"to_heads"}));
+  if (!target.empty()) status["targetRevision"] = Json::string(target);
+  const Json* pending = GetField(init.report, {"pending"});
+  int pending_count = -1;  // unknown: the run stopped before it planned
+  if (pending != nullptr && pending->is_integer()) pending_count = pending->as_integer();
+  else if (outcome == "Complete") pending_count = 0;
+  if (pending_count >= 0) status["pendingRevisions"] = Json::number(pending_count);
+  else kube::EraseField(status, "pendingRevisions");
+  if (observer_.pending && pending_count >= 0) observer_.pending(ns, name, pending_count);
   if (outcome == "Complete") {
     std::string current = JoinArray(GetField(main.report, {"to_heads"}));
     if (current.empty()) current = JoinArray(GetField(init.report, {"to_heads"}));
     status["currentRevision"] = Json::string(current);
-    std::string target = JoinArray(GetField(init.report, {"to_heads"}));
-    if (!target.empty()) status["targetRevision"] = Json::string(target);
-    status["pendingRevisions"] = Json::number(0);
     const Json* applied = GetField(init.report, {"applied"});
     if (applied && applied->is_array() && applied->size() > 0) {
       const Json& last = applied->as_array().at(applied->size() - 1);
@@ -353,12 +419,25 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
     status["failures"] = Json::number(0);
     kube::EraseField(status, "nextRetryTime");
     kube::EraseField(status, "lastError");
-    set("Ready", "True", reason::kSucceeded, "database at " + current);
-    set("Reconciling", "False", reason::kSucceeded, "run finished");
-    set("Stalled", "False", reason::kSucceeded, "");
-    Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")", job_name);
+    const Json* ahead = GetField(init.report, {"ahead"});
+    if (ahead != nullptr && ahead->is_boolean() && ahead->as_bool()) {
+      // An older release (a rollback, an old ReplicaSet's Migration): its
+      // files end below the database, whose log shows them applied.
+      const std::string release = JoinArray(GetField(init.report, {"release_heads"}));
+      const std::string msg = "database at " + current + ", ahead of these migrations: their head " +
+                              (release.empty() ? target : release) +
+                              " is applied (a rollback or an older release); nothing to run";
+      set("Ready", "True", reason::kDatabaseAhead, msg);
+      set("Reconciling", "False", reason::kDatabaseAhead, "run finished");
+      set("Stalled", "False", reason::kDatabaseAhead, "");
+      Event(m, "Normal", reason::kDatabaseAhead, msg + " (Job " + job_name + ")", job_name);
+    } else {
+      set("Ready", "True", reason::kSucceeded, "database at " + current);
+      set("Reconciling", "False", reason::kSucceeded, "run finished");
+      set("Stalled", "False", reason::kSucceeded, "");
+      Event(m, "Normal", "RevisionApplied", "Database at " + current + " (Job " + job_name + ")", job_name);
+    }
     if (observer_.run_finished) observer_.run_finished("succeeded", seconds);
-    if (observer_.pending) observer_.pending(ns, name, 0);
     return {false, {}, "success"};
   }
 
@@ -372,14 +451,17 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   }
   last_error["revision"] = Json::string(GetString(init.report, {"error", "revision"}));
   last_error["sqlState"] = Json::string(GetString(init.report, {"error", "sqlState"}));
-  last_error["message"] = Json::string(message.substr(0, 1024));
+  last_error["message"] = Json::string(TruncateUtf8(message, kMessageLimit));
   last_error["time"] = Json::string(now);
   status["lastError"] = last_error;
   const bool permanent = init.exit_code == 2 || init.exit_code == 4;
   if (permanent) {
-    set("Stalled", "True", reason::kValidationFailed, message.substr(0, 1024));
-    set("Ready", "False", reason::kValidationFailed, message.substr(0, 1024));
-    set("Reconciling", "False", reason::kValidationFailed, "waiting for the spec or the migrations to be fixed");
+    kube::EraseField(status, "nextRetryTime");  // no retry: waiting for a fix
+    set("Stalled", "True", reason::kValidationFailed, message);
+    set("Ready", "False", reason::kValidationFailed, message);
+    set("Reconciling", "False", reason::kValidationFailed,
+        spec->config_maps.empty() ? "waiting for the spec or the migrations to be fixed"
+                                  : "waiting for the spec or the ConfigMaps' migrations to be fixed");
     Event(m, "Warning", "RunFailed", message, job_name);
     if (observer_.run_finished) observer_.run_finished("failed", seconds);
     return {false, {}, "success"};
@@ -388,18 +470,21 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
   status["failures"] = Json::number(failures);
   if (observer_.run_finished) observer_.run_finished("failed", seconds);
   if (failures >= spec->backoff_limit) {
+    kube::EraseField(status, "nextRetryTime");  // no retry: waiting for a fix
     set("Stalled", "True", reason::kBackoffLimitExceeded,
         std::to_string(failures) + " failed runs (backoff.limit " + std::to_string(spec->backoff_limit) + "): " +
-            message.substr(0, 900));
-    set("Ready", "False", reason::kBackoffLimitExceeded, message.substr(0, 1024));
-    set("Reconciling", "False", reason::kBackoffLimitExceeded, "waiting for a spec change");
+            message);
+    set("Ready", "False", reason::kBackoffLimitExceeded, message);
+    set("Reconciling", "False", reason::kBackoffLimitExceeded,
+        spec->config_maps.empty() ? "waiting for a spec change"
+                                  : "waiting for a spec change or new ConfigMap content");
     Event(m, "Warning", "BackoffLimitExceeded", std::to_string(failures) + " failed runs: " + message, job_name);
     return {false, {}, "success"};
   }
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(spec->initial_delay);
   for (int i = 1; i < failures; ++i) delay = std::min(delay * 2, std::chrono::duration_cast<std::chrono::milliseconds>(spec->max_delay));
   status["nextRetryTime"] = Json::string(Rfc3339After(delay));
-  set("Ready", "False", reason::kRunFailed, message.substr(0, 1024));
+  set("Ready", "False", reason::kRunFailed, message);
   set("Reconciling", "True", reason::kRetryScheduled, "retry " + std::to_string(failures + 1) + " after " +
                                                          std::to_string(delay.count() / 1000) + "s");
   Event(m, "Warning", "RunFailed", message, job_name);

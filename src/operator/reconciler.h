@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "kube/client.h"
@@ -45,9 +46,10 @@ struct RunObserver {
 class Reconciler {
  public:
   // `waiting` is where Migrations wait for a run slot; the controller wakes
-  // its front when a run ends.
-  Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, WaitingLine& waiting,
-             ReconcilerOptions options, RunObserver observer);
+  // its front when a run ends. `config_maps` caches ConfigMaps slimmed by
+  // SlimConfigMap (source.h).
+  Reconciler(kube::Client& client, Informer& migrations, Informer& jobs, Informer& config_maps,
+             WaitingLine& waiting, ReconcilerOptions options, RunObserver observer);
   ReconcileResult Reconcile(const std::string& key);
 
  private:
@@ -56,6 +58,15 @@ class Reconciler {
   void Event(const Json& migration, const std::string& type, const std::string& reason, const std::string& message,
              const std::string& job_name = "");
   int ActiveRuns();
+  // Whether a Job of this Migration other than `job_name` is still running
+  // (a run for an older generation or ConfigMap content): at most one run
+  // per Migration, so the new one waits for it.
+  bool OtherRunGoing(const std::string& ns, const std::string& name, const std::string& job_name);
+  // A referenced ConfigMap's content hash: from the cache, else asked of the
+  // API server (a ConfigMap applied together with its Migration may not have
+  // reached the cache yet). nullopt when it does not exist; `*error` set when
+  // the server could not say.
+  std::optional<std::string> ConfigMapHash(const std::string& ns, const std::string& name, std::string* error);
   // How long the run in `job` has been going (from this process's own start
   // record, else the Job's creationTimestamp).
   double RunSeconds(const std::string& key, const std::string& job_name, const Json& job);
@@ -63,6 +74,7 @@ class Reconciler {
   kube::Client& client_;
   Informer& migrations_;
   Informer& jobs_;
+  Informer& config_maps_;
   WaitingLine& waiting_;
   ReconcilerOptions options_;
   RunObserver observer_;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -91,6 +92,72 @@ Json MergePatch(const Json& target, const Json& patch) {
       Json current = out.has_field(kv.first) ? out.at(kv.first) : Json::null();
       out[kv.first] = MergePatch(current, kv.second);
     }
+  }
+  return out;
+}
+
+// Strategic merge patch, as `kubectl apply` sends for built-in kinds: like
+// a merge patch, except that lists of objects with a merge key (containers,
+// env, volumes, ... by name; ports by containerPort) are merged element by
+// element, `$setElementOrder/<list>` orders them, and an element with
+// `$patch: delete` is removed. Without this, changing one container's image
+// would replace the whole list and lose the other fields.
+const char* MergeKey(const std::string& field) {
+  static const std::map<std::string, const char*> keys = {
+      {"containers", "name"},  {"initContainers", "name"}, {"volumes", "name"},
+      {"env", "name"},         {"volumeMounts", "mountPath"}, {"imagePullSecrets", "name"},
+      {"ports", "containerPort"}, {"tolerations", "key"},   {"envFrom", ""},
+  };
+  auto it = keys.find(field);
+  return it == keys.end() || *it->second == '\0' ? nullptr : it->second;
+}
+
+Json StrategicMergePatch(const Json& target, const Json& patch) {
+  if (!patch.is_object()) return patch;
+  Json out = target.is_object() ? target : Json::object();
+  for (const auto& kv : patch.as_object()) {
+    const std::string& field = kv.first;
+    if (field.rfind("$", 0) == 0) continue;  // directives, applied below
+    if (kv.second.is_null()) {
+      if (out.has_field(field)) out.as_object().erase(field);
+      continue;
+    }
+    const char* key = MergeKey(field);
+    if (key == nullptr || !kv.second.is_array() || !out.has_field(field) || !out.at(field).is_array()) {
+      Json current = out.has_field(field) ? out.at(field) : Json::null();
+      out[field] = kv.second.is_array() ? kv.second : StrategicMergePatch(current, kv.second);
+      continue;
+    }
+    std::vector<Json> merged(out.at(field).as_array().begin(), out.at(field).as_array().end());
+    auto key_of = [key](const Json& e) { return e.has_field(key) ? e.at(key).serialize() : std::string(); };
+    for (const Json& p : kv.second.as_array()) {
+      auto it = std::find_if(merged.begin(), merged.end(), [&](const Json& e) { return key_of(e) == key_of(p); });
+      const bool remove = p.has_field("$patch") && p.at("$patch").is_string() && p.at("$patch").as_string() == "delete";
+      if (remove) {
+        if (it != merged.end()) merged.erase(it);
+      } else if (it != merged.end()) {
+        *it = StrategicMergePatch(*it, p);
+      } else {
+        merged.push_back(StrategicMergePatch(Json::object(), p));
+      }
+    }
+    // $setElementOrder/<field>: the full list of keys in their new order.
+    const std::string order_field = "$setElementOrder/" + field;
+    if (patch.has_field(order_field) && patch.at(order_field).is_array()) {
+      std::vector<Json> ordered;
+      for (const Json& want : patch.at(order_field).as_array()) {
+        auto it = std::find_if(merged.begin(), merged.end(), [&](const Json& e) { return key_of(e) == key_of(want); });
+        if (it != merged.end()) ordered.push_back(*it);
+      }
+      for (const Json& e : merged) {
+        if (std::find_if(ordered.begin(), ordered.end(), [&](const Json& o) { return key_of(o) == key_of(e); }) ==
+            ordered.end()) {
+          ordered.push_back(e);
+        }
+      }
+      merged = ordered;
+    }
+    out[field] = Json::array(merged);
   }
   return out;
 }
@@ -569,7 +636,8 @@ void FakeApiServer::Impl::Handle(http::http_request req) {
     }
     next = body;
   } else if (method == "PATCH") {
-    next = MergePatch(current, body);
+    const bool strategic = req.headers().content_type().find("strategic-merge-patch") != std::string::npos;
+    next = strategic ? StrategicMergePatch(current, body) : MergePatch(current, body);
   } else {
     reply(405, StatusBody(405, "MethodNotAllowed", method + " is not supported"));
     return;

@@ -30,6 +30,7 @@ struct KubeletSimulator::Impl {
   std::thread watcher, deployment_watcher;
   std::mutex mu;
   std::set<std::string> seen;  // job uids
+  std::map<std::string, std::string> templates;  // deployment uid -> its pod template last rolled out
   std::vector<std::thread> pods;
   // Pod threads that have returned, joined at the next Consider: an unjoined
   // thread keeps its stack mapped, and every fork of a pod's process then
@@ -77,7 +78,18 @@ struct KubeletSimulator::Impl {
     if (is_job && GetField(job, {"status", "conditions"}) != nullptr) return;  // finished
     const std::string uid = GetString(job, {"metadata", "uid"});
     std::lock_guard<std::mutex> l(mu);
-    if (!seen.insert(uid).second) return;
+    if (is_job) {
+      if (!seen.insert(uid).second) return;
+    } else {
+      // A Deployment whose pod template changed rolls out a new pod (a new
+      // ReplicaSet, or an old one scaled up again on a rollback); one
+      // re-applied unchanged does not.
+      const Json* tmpl = GetField(job, {"spec", "template"});
+      std::string& last = templates[uid];
+      const std::string now = tmpl ? tmpl->serialize() : "";
+      if (last == now) return;
+      last = now;
+    }
     for (const std::thread::id& id : finished) {
       auto it = std::find_if(pods.begin(), pods.end(), [&id](const std::thread& t) { return t.get_id() == id; });
       if (it == pods.end()) continue;
@@ -204,9 +216,12 @@ struct KubeletSimulator::Impl {
         }
       }
     }
-    auto map_path = [&](const std::string& v) {
+    auto map_path = [&](const std::string& v, const std::string& image) {
       for (const std::string& m : mounts) {
         if (!v.empty() && v[0] == '/' && (m.rfind(v, 0) == 0 || v.rfind(m, 0) == 0)) return pod_root + v;
+      }
+      if (auto by_image = options.image_paths.find(image); by_image != options.image_paths.end()) {
+        if (auto mapped = by_image->second.find(v); mapped != by_image->second.end()) return mapped->second;
       }
       auto mapped = options.paths.find(v);
       return mapped == options.paths.end() ? v : mapped->second;
@@ -243,7 +258,7 @@ struct KubeletSimulator::Impl {
           if (const Json* args = GetField(c, {"args"}); args && args->is_array()) {
             for (const Json& a : args->as_array()) {
               std::string v = a.as_string();
-              argv.push_back(v == "/dev/termination-log" ? term_file : map_path(v));
+              argv.push_back(v == "/dev/termination-log" ? term_file : map_path(v, GetString(c, {"image"})));
             }
           }
           RunOptions ro;

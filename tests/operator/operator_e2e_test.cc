@@ -550,7 +550,11 @@ TEST_F(OperatorTest, ChartGrantsExactlyTheVerbsTheOperatorUses) {
   auto op = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "kube-system"});
   CreateSecret("ns9", "db", url);
   CreateMigration("ns9", "m", Spec());
+  // A Migration whose ConfigMap is missing: the operator asks for it by name
+  // before it calls it missing (the ConfigMap cache may lag behind).
+  CreateMigration("ns9", "from-cm", Spec(R"(,"source":{"configMapRefs":[{"name":"not-there"}]})"));
   WaitFor("ns9", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
+  WaitFor("ns9", "from-cm", [](const Json& m) { return Condition(m, "Ready", "reason") == "SourceNotFound"; });
   op->Kill(SIGTERM);
   RunResult stopped = op->Wait();
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
@@ -577,7 +581,10 @@ TEST_F(OperatorTest, ChartGrantsExactlyTheVerbsTheOperatorUses) {
       {"jobs watch", "the Job informer follows runs to their end"},
       {"jobs create", "one runner Job per Migration generation and attempt"},
       {"pods list", "the finished Job's pod, found by job-name label, carries the runner's report"},
-      {"events create", "RunStarted, RevisionApplied, RunFailed, BackoffLimitExceeded"},
+      {"events create", "RunStarted, RevisionApplied, DatabaseAhead, RunFailed, BackoffLimitExceeded"},
+      {"configmaps list", "the ConfigMap informer's list (only content hashes are kept)"},
+      {"configmaps watch", "an edited ConfigMap source is a new run, within seconds"},
+      {"configmaps get", "a referenced ConfigMap missing from the cache is asked for by name before it is called missing"},
       {"leases get", "leader election reads the lease"},
       {"leases create", "leader election creates the lease the first time"},
       {"leases update", "leader election renews, takes over and releases the lease"},

@@ -58,6 +58,26 @@ void OperatorTest::StartKubelet(const std::string& migrations_dir) {
   kubelet_ = std::make_unique<KubeletSimulator>(o);
 }
 
+void OperatorTest::StartKubeletWithImages(const std::map<std::string, std::string>& migrations_by_image) {
+  KubeletSimulator::Options o;
+  o.api_url = api_->url();
+  o.binary = SchemagateBinary();
+  for (const auto& [image, dir] : migrations_by_image) o.image_paths[image]["/migrations"] = dir;
+  o.work_dir = tmp_->path();
+  kubelet_ = std::make_unique<KubeletSimulator>(o);
+}
+
+RunResult OperatorTest::Kubectl(const std::vector<std::string>& args, const std::string& stdin_data) {
+  std::vector<std::string> argv{"kubectl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions o;
+  o.env["HOME"] = tmp_->path();
+  o.env["KUBECONFIG"] = kubeconfig_;
+  o.stdin_data = stdin_data;
+  o.timeout = std::chrono::seconds(60);
+  return RunProcess(argv, o);
+}
+
 std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extra) {
   std::vector<std::string> argv{SchemagateBinary(), "operator", "--kubeconfig", kubeconfig_, "--log-format", "text"};
   // Defaults for what the test did not set itself.
@@ -68,8 +88,8 @@ std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extr
     return false;
   };
   if (!given("--leader-elect")) argv.push_back("--leader-elect=false");
-  if (!given("--metrics-addr")) argv.insert(argv.end(), {"--metrics-addr", "0"});
-  if (!given("--health-addr")) argv.insert(argv.end(), {"--health-addr", "0"});
+  if (!given("--metrics-addr")) argv.insert(argv.end(), {"--metrics-addr", "off"});
+  if (!given("--health-addr")) argv.insert(argv.end(), {"--health-addr", "off"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   // SCHEMAGATE_OPERATOR_WRAPPER="gdb -batch -ex run -ex bt --args" to debug.
   if (const char* wrap = std::getenv("SCHEMAGATE_OPERATOR_WRAPPER")) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,11 @@ class OperatorTest : public ::testing::Test {
   std::unique_ptr<Child> StartOperator(std::vector<std::string> extra = {});
   // The kubelet simulator, running `migrations_dir` as the image's /migrations.
   void StartKubelet(const std::string& migrations_dir);
+  // The same, with each image (by its full reference) bundling its own
+  // /migrations: tags of one image as successive releases.
+  void StartKubeletWithImages(const std::map<std::string, std::string>& migrations_by_image);
+  // Real kubectl against the test API server; `stdin_data` for `-f -`.
+  RunResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_data = "");
 
   // Creates a Secret holding `url` and a Migration using it.
   void CreateSecret(const std::string& ns, const std::string& name, const std::string& url);

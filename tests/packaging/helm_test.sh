@@ -84,10 +84,12 @@ expected = {
     "jobs": {"list", "watch", "create"},
     "pods": {"list"},
     "events": {"create"},
+    "configmaps": {"get", "list", "watch"},
     "leases": {"get", "create", "update"},
 }
 check(granted == expected, "RBAC grants exactly what the operator uses")
-check("secrets" not in granted and "configmaps" not in granted, "no access to secrets or configmaps")
+check("secrets" not in granted, "no access to secrets")
+check(granted["configmaps"] == {"get", "list", "watch"}, "configmaps read-only (configMapRefs sources)")
 text = open(f"{work}/default.yaml").read()
 check("password" not in text.lower() or "PASSWORD@HOST" in text, "no secret values rendered")
 
@@ -105,7 +107,7 @@ check(len(kinds(docs("monitor"), "ServiceMonitor")) == 1, "ServiceMonitor when e
 check(not kinds(docs("default"), "ServiceMonitor"), "no ServiceMonitor by default")
 nm = docs("nometrics")
 check(not kinds(nm, "Service"), "no metrics Service when metrics are off")
-check("--metrics-addr=0" in kinds(nm, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"], "metrics off")
+check("--metrics-addr=off" in kinds(nm, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"], "metrics off")
 
 m = kinds(docs("migration"), "Migration")
 check(len(m) == 1 and m[0]["spec"]["database"]["urlFrom"]["secretKeyRef"]["name"] == "ocr-db", "optional Migration references the Secret")

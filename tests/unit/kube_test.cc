@@ -5,11 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/watch_decoder.h"
 #include "operator/migration.h"
+#include "operator/source.h"
 #include "operator/waiting_line.h"
 #include "operator/work_queue.h"
 
@@ -274,6 +277,10 @@ TEST(RunnerJob, DeterministicNameSecretOnlyAndOwned) {
   EXPECT_EQ(op::JobNameFor(m, 0), op::JobNameFor(m, 0));
   EXPECT_NE(op::JobNameFor(m, 0), op::JobNameFor(m, 1));
   EXPECT_EQ(op::JobNameFor(m, 0).rfind("ocr-identity-", 0), 0u);
+  // ConfigMap content is part of what a run is for; image sources keep their names.
+  EXPECT_EQ(op::JobNameFor(m, 0, ""), op::JobNameFor(m, 0));
+  EXPECT_NE(op::JobNameFor(m, 0, "0123456789abcdef"), op::JobNameFor(m, 0));
+  EXPECT_NE(op::JobNameFor(m, 0, "0123456789abcdef"), op::JobNameFor(m, 0, "fedcba9876543210"));
   auto spec = op::ParseMigrationSpec(m, "img");
   Json job = op::BuildRunnerJob(m, *spec, "ocr-identity-x");
   const std::string text = job.serialize();
@@ -285,6 +292,56 @@ TEST(RunnerJob, DeterministicNameSecretOnlyAndOwned) {
   EXPECT_EQ(kube::GetInt(job, {"spec", "backoffLimit"}, -1), 0);
   EXPECT_NE(text.find(R"("runAsNonRoot":true)"), std::string::npos);
   EXPECT_NE(text.find(R"("readOnlyRootFilesystem":true)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace schemagate
+
+namespace schemagate {
+namespace {
+
+Json ConfigMap(const std::string& json) { return Json::parse(json); }
+
+TEST(ConfigMapSource, ContentHashFollowsFilesNotMetadataOrKeyOrder) {
+  const std::string base = op::ConfigMapContentHash(
+      ConfigMap(R"({"metadata":{"name":"m","resourceVersion":"1"},"data":{"0001_a.sql":"A","0002_b.sql":"B"}})"));
+  // The same files in another order, with other metadata: the same content.
+  EXPECT_EQ(op::ConfigMapContentHash(ConfigMap(
+                R"({"metadata":{"name":"m","resourceVersion":"9","labels":{"x":"y"}},"data":{"0002_b.sql":"B","0001_a.sql":"A"}})")),
+            base);
+  const std::vector<std::string> changed = {
+      R"({"data":{"0001_a.sql":"A","0002_b.sql":"B2"}})",                   // a file edited
+      R"({"data":{"0001_a.sql":"A","0002_b.sql":"B","0003_c.sql":"C"}})",  // a file added
+      R"({"data":{"0001_a.sql":"A"}})",                                    // a file removed
+      R"({"data":{"0001_a.sql":"A","0002_c.sql":"B"}})",                   // a file renamed
+      R"({"data":{"0001_a.sql":"A"},"binaryData":{"0002_b.sql":"Qg=="}})",  // moved to binaryData
+      R"({"data":{"0001_a.sql":"A0","002_b.sql":"B"}})",                   // bytes moved across the boundary
+  };
+  for (const std::string& c : changed) EXPECT_NE(op::ConfigMapContentHash(ConfigMap(c)), base) << c;
+  Json slim = op::SlimConfigMap(ConfigMap(R"({"metadata":{"name":"m","namespace":"n","resourceVersion":"1"},"data":{"0001_a.sql":"A","0002_b.sql":"B"}})"));
+  EXPECT_EQ(kube::GetString(slim, {op::kContentHashField}), base);
+  EXPECT_EQ(kube::GetString(slim, {"metadata", "name"}), "m");
+  EXPECT_EQ(kube::GetField(slim, {"data"}), nullptr);  // the files are not cached
+}
+
+TEST(ConfigMapSource, ResolveNamesTheFirstMissingAndHashesInOrder) {
+  std::map<std::string, std::string> hashes{{"a", "ha"}, {"b", "hb"}};
+  auto lookup = [&](const std::string& n) -> std::optional<std::string> {
+    auto it = hashes.find(n);
+    if (it == hashes.end()) return std::nullopt;
+    return it->second;
+  };
+  EXPECT_EQ(op::ResolveSource({}, lookup).hash, "");  // an image source
+  op::SourceState ab = op::ResolveSource({"a", "b"}, lookup);
+  EXPECT_EQ(ab.hash.size(), 16u);
+  EXPECT_TRUE(ab.missing.empty());
+  EXPECT_NE(op::ResolveSource({"b", "a"}, lookup).hash, ab.hash);  // order decides which file wins
+  op::SourceState missing = op::ResolveSource({"a", "c", "d"}, lookup);
+  EXPECT_EQ(missing.missing, "c");
+  EXPECT_EQ(missing.missing_index, 1);
+  EXPECT_EQ(missing.hash, "");
+  hashes["b"] = "hb2";
+  EXPECT_NE(op::ResolveSource({"a", "b"}, lookup).hash, ab.hash);
 }
 
 }  // namespace
