@@ -98,6 +98,7 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
     if (report.have_heads) {
       w.Field("from_heads", report.from_heads).Field("to_heads", report.to_heads);
     }
+    WriteRunFields(w, report);
     w.Field("applied", applied);
     if (applied.size() != report.applied.size()) {
       w.Field("applied_count", static_cast<int64_t>(report.applied.size()));

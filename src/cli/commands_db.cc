@@ -60,6 +60,62 @@ Status RenderOffline(Context& ctx, const Loaded& l, Direction direction, const s
   return Status::Ok();
 }
 
+// upgrade/downgrade --output json: the outcome, with the report's target,
+// pending count and, when the database is past this release, its heads.
+void PrintRunJson(Context& ctx, const Report& report, const RunOutcome& outcome) {
+  JsonWriter w;
+  w.BeginObject().Field("from_heads", outcome.from_heads).Field("to_heads", outcome.to_heads);
+  WriteRunFields(w, report);
+  w.Key("applied").BeginArray();
+  for (const AppliedStep& s : outcome.steps) {
+    w.BeginObject()
+        .Field("revision", s.revision)
+        .Field("direction", DirectionName(s.direction))
+        .Field("message", s.message)
+        .Field("duration_ms", s.duration_ms)
+        .Field("statements", s.statements)
+        .EndObject();
+  }
+  w.EndArray().Field("adopted", outcome.adopted).EndObject();
+  ctx.out().Print(w.str());
+}
+
+// The revisions `target` names for an upgrade of a database whose heads the
+// files may not define. A relative target (+N, -N) counts from those heads,
+// so it needs them known.
+Result<Heads> WantedRevisions(const RevisionGraph& graph, const Heads& heads, const std::string& target) {
+  if (!target.empty() && (target[0] == '+' || target[0] == '-')) {
+    SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, heads));
+  }
+  if (target == "base") return PlanUpgrade(graph, heads, target).status();  // refused, as always
+  return ResolveTarget(graph, heads, target, Direction::kUpgrade);
+}
+
+// Releases behind the database (a rollback, an old pod of a rolling update):
+// OK when a database with heads the files do not define is past `wanted`
+// according to schemagate_log, with the release's applied files unchanged;
+// else the refusal.
+Status CheckPastTarget(const MigrationSet& set, const DatabaseState& state, const LoggedParents& log,
+                       const Heads& wanted) {
+  AheadCheck check = CheckAhead(set.graph(), state.heads, wanted, log);
+  if (!check.at_or_past) return RefuseUnknownHeads(check);
+  return set.CheckChecksums(check.known_heads, state.checksums);
+}
+
+// "Database ahead at 0006, applied by a newer release; this release's head
+// 0005 is applied"
+std::string AheadLine(const Heads& db_heads, const std::string& target, const Heads& wanted) {
+  const bool several = wanted.size() > 1;
+  std::string what;
+  if (target == "head" || target == "heads") {
+    what = std::string("this release's head") + (several ? "s " : " ") + JoinHeads(wanted);
+  } else {
+    what = "target " + target + (wanted == Heads{target} ? "" : " (" + JoinHeads(wanted) + ")");
+  }
+  return "Database ahead at " + JoinHeads(db_heads) + ", applied by a newer release; " + what +
+         (several ? " are" : " is") + " applied";
+}
+
 // upgrade and downgrade: plan early (validation errors before any lock),
 // skip the lock entirely when there is nothing to do (every pod start), else
 // run under the lock with a plan recomputed from the heads read there.
@@ -88,8 +144,46 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     return direction == Direction::kUpgrade ? PlanUpgrade(graph, current, target)
                                             : PlanDowngrade(graph, current, target);
   };
+  Report& report = ctx.report();
+  auto resolve_target = [&](const Heads& current) {
+    auto resolved = direction == Direction::kUpgrade ? WantedRevisions(graph, current, target)
+                                                     : ResolveTarget(graph, current, target, direction);
+    if (resolved.ok()) {
+      report.have_target = true;
+      report.target_heads = resolved.value();
+    }
+    return resolved;
+  };
+  // An upgrade may find the database past this release; the log is read
+  // only then, never on the pod start at a known head.
+  Heads wanted;
+  auto past_target = [&](const DatabaseState& now, const LoggedParents& log) {
+    auto resolved = resolve_target(now.heads);
+    if (!resolved.ok()) return resolved.status();
+    wanted = resolved.value();
+    return CheckPastTarget(*l.set, now, log, wanted);
+  };
+  auto finish_ahead = [&](const Heads& heads) {
+    report.have_heads = true;
+    report.from_heads = report.to_heads = heads;
+    report.pending = 0;
+    report.ahead = true;
+    report.release_heads = graph.Heads();
+    ctx.out().Info(AheadLine(heads, target, wanted) + ": nothing to upgrade",
+                   {{"event", "ahead"}, {"heads", JoinHeads(heads)}, {"release_heads", JoinHeads(graph.Heads())}});
+    if (ctx.out().json()) PrintRunJson(ctx, report, RunOutcome{heads, heads, {}, false, true});
+    return Status::Ok();
+  };
 
-  SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, state->heads));
+  Status known = CheckHeadsKnown(graph, state->heads);
+  if (!known.ok()) {
+    if (direction != Direction::kUpgrade) return known;
+    auto log = state->log_table_exists ? db->ReadLoggedParents() : Result<LoggedParents>(LoggedParents{});
+    if (!log.ok()) return log.status();
+    SG_RETURN_IF_ERROR(past_target(*state, *log));
+    return finish_ahead(state->heads);
+  }
+  (void)resolve_target(state->heads);  // for the report; planning says why when it fails
   SG_RETURN_IF_ERROR(l.set->CheckChecksums(state->heads, state->checksums));
   auto plan = plan_for(state->heads);
   if (!plan.ok()) return plan.status();
@@ -111,10 +205,10 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     }
   }
 
-  Report& report = ctx.report();
   report.have_heads = true;
   report.from_heads = state->heads;
   report.to_heads = state->heads;
+  report.pending = static_cast<int64_t>(plan->steps.size());
 
   RunOutcome outcome;
   outcome.from_heads = state->heads;
@@ -142,7 +236,14 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
                 {"statements", std::to_string(done.statements)}});
       report.applied.push_back(done.revision);
       report.to_heads = step.heads_after;
+      if (report.pending && *report.pending > 0) --*report.pending;
     };
+    // The plan made under the lock is the one that runs.
+    run.on_plan = [&](const Plan& locked) {
+      report.pending = static_cast<int64_t>(locked.steps.size());
+      (void)resolve_target(locked.from_heads);
+    };
+    if (direction == Direction::kUpgrade) run.past_target = past_target;
     run.on_lock_wait = [&out](const std::string& holder, std::chrono::milliseconds waited) {
       out.Info("Waiting for the migration lock (" + FormatDuration(waited) + " so far), held by " + holder,
                {{"event", "lock_wait"}, {"holder", holder}});
@@ -150,6 +251,7 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     auto result = db->Run(*l.set, plan_for, run);
     if (!result.ok()) return result.status();
     outcome = std::move(result.value());
+    if (outcome.ahead) return finish_ahead(outcome.from_heads);  // a newer release ran meanwhile
     if (outcome.adopted) {
       ctx.out().Info("Adopted the Alembic-managed database at " + JoinHeads(outcome.from_heads) +
                          ": created " + l.settings->log_table + " and recorded its history",
@@ -158,30 +260,13 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     report.from_heads = outcome.from_heads;
     report.to_heads = outcome.to_heads;
   }
+  report.pending = 0;
   if (outcome.steps.empty()) {
     ctx.out().Info("Already at " + JoinHeads(outcome.to_heads) + "; nothing to " +
                        DirectionName(direction),
                    {{"event", "up_to_date"}, {"heads", JoinHeads(outcome.to_heads)}});
   }
-  if (ctx.out().json()) {
-    JsonWriter w;
-    w.BeginObject()
-        .Field("from_heads", outcome.from_heads)
-        .Field("to_heads", outcome.to_heads)
-        .Key("applied")
-        .BeginArray();
-    for (const AppliedStep& s : outcome.steps) {
-      w.BeginObject()
-          .Field("revision", s.revision)
-          .Field("direction", DirectionName(s.direction))
-          .Field("message", s.message)
-          .Field("duration_ms", s.duration_ms)
-          .Field("statements", s.statements)
-          .EndObject();
-    }
-    w.EndArray().Field("adopted", outcome.adopted).EndObject();
-    ctx.out().Print(w.str());
-  }
+  if (ctx.out().json()) PrintRunJson(ctx, report, outcome);
   return Status::Ok();
 }
 
@@ -363,7 +448,9 @@ Status RunCheck(Context& ctx, const po::variables_map& vm) {
 }
 
 // The app-pod gate: polls the version table (read-only) until the database
-// reaches the target or the timeout passes.
+// reaches the target or is past it (schemagate_log, read only when a head is
+// unknown, shows a newer release's revisions descending from it), or the
+// timeout passes.
 Status RunWait(Context& ctx, const po::variables_map& vm) {
   auto timeout = ParseDuration(vm["timeout"].as<std::string>());
   if (!timeout.ok()) return timeout.status().Prefixed("--timeout");
@@ -385,17 +472,32 @@ Status RunWait(Context& ctx, const po::variables_map& vm) {
     auto db = ctx.database();
     if (db.ok()) {
       auto state = (*db)->ReadState();
-      if (state.ok()) {
-        RevisionSet applied = g.Ancestors(CheckHeadsKnown(g, state->heads).ok() ? state->heads : Heads{}, true);
-        bool reached = std::all_of(wanted->begin(), wanted->end(),
-                                   [&](const std::string& id) { return applied.count(id) > 0; });
-        if (reached) {
+      // Heads no file defines: the log says whether a newer release moved
+      // the database past the target (then this gate is open) or not.
+      Result<LoggedParents> log = LoggedParents{};
+      if (state.ok() && state->log_table_exists && !CheckHeadsKnown(g, state->heads).ok()) {
+        log = (*db)->ReadLoggedParents();
+      }
+      if (!state.ok()) {
+        last = state.status().message();
+      } else if (!log.ok()) {
+        last = log.status().message();
+      } else {
+        const AheadCheck check = CheckAhead(g, state->heads, *wanted, *log);
+        if (check.ahead()) {
+          ctx.out().Info(AheadLine(state->heads, target, *wanted) + ": target " + target + " reached",
+                         {{"event", "ahead"}, {"heads", JoinHeads(state->heads)}});
+          return Status::Ok();
+        }
+        if (check.at_or_past) {
           ctx.out().Info("Database is at " + JoinHeads(state->heads) + " (target " + target + " reached)");
           return Status::Ok();
         }
-        last = "at " + JoinHeads(state->heads) + ", waiting for " + JoinHeads(*wanted);
-      } else {
-        last = state.status().message();
+        last = "at " + JoinHeads(state->heads) +
+               (check.unknown.empty() ? ", waiting for "
+                                      : ", which no migration file here defines, and " + WhyNotAhead(check) +
+                                            "; waiting for ") +
+               JoinHeads(*wanted);
       }
     } else {
       last = db.status().message();

@@ -86,6 +86,12 @@ std::string JoinHeads(const Heads& heads, const std::string& empty) {
   return out;
 }
 
+void WriteRunFields(JsonWriter& w, const Report& report) {
+  if (report.have_target) w.Field("target_heads", report.target_heads);
+  if (report.pending) w.Field("pending", *report.pending);
+  if (report.ahead) w.Field("ahead", true).Field("release_heads", report.release_heads);
+}
+
 std::string JsonHeads(const Heads& heads) {
   JsonWriter w;
   w.StringArray(heads);

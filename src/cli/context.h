@@ -19,6 +19,10 @@
 #include "core/migration_set.h"
 #include "db/database.h"
 
+namespace schemagate {
+class JsonWriter;
+}  // namespace schemagate
+
 namespace schemagate::cli {
 
 // The outcome of a run, for `--report FILE` (the controller points it at
@@ -29,6 +33,16 @@ struct Report {
   Heads to_heads;
   std::vector<std::string> applied;
   bool have_heads = false;
+  // upgrade/downgrade: the resolved target revisions, once resolved (also
+  // when the run then fails).
+  bool have_target = false;
+  Heads target_heads;
+  // The planned steps not applied yet (from the plan made under the lock
+  // once there is one): 0 after success or when ahead; unset before a plan.
+  std::optional<int64_t> pending;
+  // The database is past this release (a newer one ran): nothing was done.
+  bool ahead = false;
+  Heads release_heads;  // the heads of this release's files, when ahead
 };
 
 namespace po = boost::program_options;
@@ -125,6 +139,9 @@ Status CheckSchema(Context& ctx);
 // Helpers shared by the command files.
 std::string JoinHeads(const Heads& heads, const std::string& empty = "base");
 std::string JsonHeads(const Heads& heads);
+// The report's target_heads, pending, ahead and release_heads (each only
+// when set), for --report and upgrade/downgrade --output json.
+void WriteRunFields(JsonWriter& w, const Report& report);
 
 }  // namespace schemagate::cli
 

@@ -97,16 +97,26 @@ std::vector<VersionWrite> VersionWrites(const Heads& before, const Heads& after)
   return out;
 }
 
+namespace {
+
+// `clause` (", and ...") says what else is known about the unknown heads.
+Status UnknownHeadsError(const Heads& unknown, const std::string& clause) {
+  return Status::Validation("the database is at revision " + Join(unknown) +
+                            ", which no migration file here defines" + clause +
+                            ": is this the right migrations "
+                            "directory, or were files removed? (to reset the version table to a known "
+                            "revision without running anything: 'schemagate stamp REV --purge')");
+}
+
+}  // namespace
+
 Status CheckHeadsKnown(const RevisionGraph& graph, const Heads& current_heads) {
   std::vector<std::string> unknown;
   for (const std::string& h : current_heads) {
     if (!graph.Contains(h)) unknown.push_back(h);
   }
   if (unknown.empty()) return Status::Ok();
-  return Status::Validation("the database is at revision " + Join(unknown) +
-                            ", which no migration file here defines: is this the right migrations "
-                            "directory, or were files removed? (to reset the version table to a known "
-                            "revision without running anything: 'schemagate stamp REV --purge')");
+  return UnknownHeadsError(unknown, "");
 }
 
 Result<Heads> ResolveTarget(const RevisionGraph& g, const Heads& current, std::string_view target,
@@ -312,6 +322,67 @@ Result<Plan> PlanOffline(const RevisionGraph& g, Direction direction, std::strin
   // The heads of the starting point: everything below `from` is applied.
   Heads from_heads = g.HeadsOf(g.Ancestors(*start, true));
   return direction == Direction::kUpgrade ? PlanUpgrade(g, from_heads, to) : PlanDowngrade(g, from_heads, to);
+}
+
+AheadCheck CheckAhead(const RevisionGraph& g, const Heads& db_heads, const Heads& wanted,
+                      const LoggedParents& log) {
+  AheadCheck check;
+  RevisionSet known, first_known;
+  for (const std::string& h : db_heads) {
+    if (g.Contains(h)) {
+      known.insert(h);
+    } else {
+      check.unknown.push_back(h);
+    }
+  }
+  std::sort(check.unknown.begin(), check.unknown.end());
+  // Each unknown head's ancestry through the log, up to the first revisions
+  // the files define (their own ancestry then comes from the files).
+  for (const std::string& head : check.unknown) {
+    bool reaches_known = false;
+    std::vector<std::string> stack{head};
+    RevisionSet seen{head};
+    while (!stack.empty()) {
+      const std::string cur = stack.back();
+      stack.pop_back();
+      if (g.Contains(cur)) {
+        reaches_known = true;
+        first_known.insert(cur);
+        continue;
+      }
+      auto it = log.find(cur);
+      if (it == log.end()) continue;  // no row: nothing known about its parents
+      for (const std::string& p : it->second) {
+        if (seen.insert(p).second) stack.push_back(p);
+      }
+    }
+    if (!reaches_known) check.not_descending.push_back(head);
+  }
+  known.insert(first_known.begin(), first_known.end());
+  const RevisionSet applied = g.Ancestors(std::vector<std::string>(known.begin(), known.end()), true);
+  for (const std::string& w : wanted) {
+    if (!applied.count(w)) check.missing.push_back(w);
+  }
+  SortTopo(g, check.missing);
+  check.descends_from = g.HeadsOf(first_known);
+  check.known_heads = g.HeadsOf(applied);
+  check.at_or_past = check.missing.empty() && check.not_descending.empty();
+  return check;
+}
+
+std::string WhyNotAhead(const AheadCheck& check) {
+  if (!check.not_descending.empty()) {
+    return "schemagate_log does not show " + Join(check.not_descending) +
+           " descending from any revision defined here";
+  }
+  if (check.missing.empty()) return "";
+  return "schemagate_log shows " + Join(check.unknown) + " descending from " + Join(check.descends_from) +
+         ", not from " + Join(check.missing) + " (a divergent branch)";
+}
+
+Status RefuseUnknownHeads(const AheadCheck& check) {
+  const std::string why = WhyNotAhead(check);
+  return UnknownHeadsError(check.unknown, why.empty() ? "" : ", and " + why);
 }
 
 bool IsAtHeads(const RevisionGraph& g, const Heads& current) {

@@ -7,6 +7,7 @@
 #ifndef SCHEMAGATE_CORE_PLANNER_H_
 #define SCHEMAGATE_CORE_PLANNER_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,48 @@ Result<Heads> ResolveTarget(const RevisionGraph& graph, const Heads& current_hea
 
 // True when every script head is applied (in the ancestry of current_heads).
 bool IsAtHeads(const RevisionGraph& graph, const Heads& current_heads);
+
+// Releases behind the database (design.md §4): a rollback, or an old pod of
+// a rolling update, runs files that end before the database's heads.
+
+// Parents of revisions as schemagate_log records them: for the latest
+// succeeded upgrade of each revision, the heads its step replaced
+// (from_heads minus to_heads). Empty for a new base, and for a branch started
+// below a head (the version table never held its parent then).
+using LoggedParents = std::map<std::string, std::vector<std::string>>;
+
+// Where a database whose heads may include revisions no file here defines
+// stands against the revisions a run wants.
+struct AheadCheck {
+  // Every wanted revision is applied (an ancestor of the database's heads:
+  // through the files' graph, depends_on included, and, for revisions the
+  // files do not define, through `log`), and every unknown head descends
+  // through `log` from a revision the files define.
+  bool at_or_past = false;
+  Heads unknown;         // database heads no file defines, sorted
+  Heads not_descending;  // unknown heads whose logged ancestry reaches no known revision, sorted
+  Heads missing;         // wanted revisions that are not applied, topological order
+  Heads descends_from;   // the known revisions the unknown heads' logged ancestry reaches first
+  Heads known_heads;     // the heads of the applied known revisions (for CheckChecksums)
+  // At or past, with heads this release does not know: a newer release ran.
+  bool ahead() const { return at_or_past && !unknown.empty(); }
+};
+
+// Pure: `wanted` are resolved target revisions (all defined in `graph`);
+// `log` is read only when some head is unknown (the no-op pod start at a
+// known head never needs it). With every head known, at_or_past is true
+// exactly when every wanted revision is applied.
+AheadCheck CheckAhead(const RevisionGraph& graph, const Heads& db_heads, const Heads& wanted,
+                      const LoggedParents& log);
+
+// Why a database with unknown heads is not at or past (`check.at_or_past`
+// false), as a clause: "schemagate_log shows 0006x descending from 0004, not
+// from 0005 (a divergent branch)".
+std::string WhyNotAhead(const AheadCheck& check);
+
+// CheckHeadsKnown's refusal for such a database, with WhyNotAhead's clause
+// added. kValidation.
+Status RefuseUnknownHeads(const AheadCheck& check);
 
 }  // namespace schemagate
 

@@ -58,6 +58,9 @@ struct RunOutcome {
   Heads to_heads;
   std::vector<AppliedStep> steps;
   bool adopted = false;  // an Alembic-managed database was adopted
+  // The database was past the run's target (RunOptions::past_target said
+  // so): nothing ran and nothing was written; from/to_heads are its heads.
+  bool ahead = false;
 };
 
 struct RunOptions {
@@ -70,6 +73,15 @@ struct RunOptions {
   std::function<void(const AppliedStep&, const Step&)> on_step_done;
   // Called while waiting for the lock, with who holds it.
   std::function<void(const std::string& holder, std::chrono::milliseconds waited)> on_lock_wait;
+  // Called with the plan computed under the lock, before its first step.
+  std::function<void(const Plan&)> on_plan;
+  // For a database with a head that no file defines (a newer release ran),
+  // asked with the state and what schemagate_log records (empty without the
+  // log table), while waiting for the lock and under it: OK means the
+  // database is past what this run wants, and the run ends at once with
+  // nothing written (RunOutcome::ahead); an error is the run's refusal.
+  // Unset: such heads are refused as CheckHeadsKnown does.
+  std::function<Status(const DatabaseState& state, const LoggedParents& log)> past_target;
 };
 
 // Computes the plan from the heads read under the lock.
@@ -90,6 +102,13 @@ class Database {
 
   // Reads the version table and the checksums, without locking or writing.
   Result<DatabaseState> ReadState();
+
+  // Reads the parents schemagate_log records for each revision (see
+  // LoggedParents) in one statement, without locking or writing; empty when
+  // the log table does not exist. Needs SELECT on the log table. Only for a
+  // database with heads the files do not define: the state read above is
+  // all a run at a known head needs.
+  Result<LoggedParents> ReadLoggedParents();
 
   // Runs migrations: takes the migration lock, creates the tables if needed,
   // adopts an Alembic-managed database, re-reads the state, refuses unknown

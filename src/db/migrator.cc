@@ -290,12 +290,16 @@ struct Database::Impl {
   // database, and re-reads the state under the lock.
   // `done_without_lock(state)`, when given, is asked while waiting: true
   // ends the wait with a null lock and `state` filled.
+  // `unknown_heads(state)`, when given, replaces CheckHeadsKnown's refusal
+  // of heads no file defines: OK returns the lock with nothing prepared (the
+  // database is past the target; it has both tables then).
   Result<std::unique_ptr<db::AdvisoryLock>> LockAndPrepare(
       const MigrationSet& set,
       const std::function<void(const std::string&, std::chrono::milliseconds)>& on_wait,
       bool allow_unknown_heads, DatabaseState* state, bool* adopted,
       std::vector<db::InterruptedRun>* interrupted,
-      const std::function<bool(const DatabaseState&)>& done_without_lock = nullptr) {
+      const std::function<bool(const DatabaseState&)>& done_without_lock = nullptr,
+      const std::function<Status(const DatabaseState&)>& unknown_heads = nullptr) {
     db::AdvisoryLock::NoLongerNeeded no_longer_needed;
     if (done_without_lock) {
       no_longer_needed = [&]() {
@@ -339,7 +343,14 @@ struct Database::Impl {
         tx.commit();
         if (interrupted != nullptr) *interrupted = std::move(found);
       }
-      if (!allow_unknown_heads) SG_RETURN_IF_ERROR(CheckHeadsKnown(set.graph(), state->heads));
+      if (!allow_unknown_heads) {
+        Status known = CheckHeadsKnown(set.graph(), state->heads);
+        if (!known.ok()) {
+          if (!unknown_heads) return known;
+          SG_RETURN_IF_ERROR(unknown_heads(*state));
+          return std::move(lock.value());
+        }
+      }
       if (!state->version_table_exists || !state->log_table_exists) {
         std::vector<std::string> adopt;
         if (state->version_table_exists && !allow_unknown_heads) {
@@ -446,24 +457,48 @@ Result<DatabaseState> Database::ReadState() {
   }
 }
 
+Result<LoggedParents> Database::ReadLoggedParents() {
+  try {
+    return impl_->store.ReadLoggedParents(*impl_->conn);
+  } catch (const std::exception& e) {
+    return impl_->Fail(e, "reading " + impl_->options.version_table_schema + "." + impl_->options.log_table);
+  }
+}
+
 Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner,
                                  const RunOptions& run) {
   RunOutcome outcome;
   DatabaseState state;
+  // Heads no file defines: a newer release may have run while we waited.
+  std::function<Status(const DatabaseState&)> unknown_heads;
+  if (run.past_target) {
+    unknown_heads = [&](const DatabaseState& now) {
+      const LoggedParents log =
+          now.log_table_exists ? impl_->store.ReadLoggedParents(*impl_->conn) : LoggedParents{};
+      Status past = run.past_target(now, log);
+      outcome.ahead = past.ok();
+      return past;
+    };
+  }
   // While another runner holds the lock, its work may make ours unnecessary.
   auto nothing_left = [&](const DatabaseState& now) {
-    if (!CheckHeadsKnown(set.graph(), now.heads).ok()) return false;
+    if (!CheckHeadsKnown(set.graph(), now.heads).ok()) return unknown_heads && unknown_heads(now).ok();
     auto plan = planner(now.heads);
     return plan.ok() && plan->steps.empty();
   };
   std::vector<db::InterruptedRun> interrupted;
   auto lock = impl_->LockAndPrepare(set, run.on_lock_wait, false, &state, &outcome.adopted, &interrupted,
-                                    nothing_left);
+                                    nothing_left, unknown_heads);
   if (!lock.ok()) return lock.status();
   if (!interrupted.empty()) return InterruptedError(set, interrupted);
+  if (outcome.ahead) {
+    outcome.from_heads = outcome.to_heads = state.heads;
+    return outcome;
+  }
   SG_RETURN_IF_ERROR(set.CheckChecksums(state.heads, state.checksums));
   auto plan = planner(state.heads);
   if (!plan.ok()) return plan.status();
+  if (run.on_plan) run.on_plan(*plan);
   outcome.from_heads = plan->from_heads;
   outcome.to_heads = plan->from_heads;
 

@@ -59,6 +59,29 @@ void VersionStore::ReadRows(const pqxx::result& rows, DatabaseState* state) {
   std::sort(state->heads.begin(), state->heads.end());
 }
 
+LoggedParents VersionStore::ReadLoggedParents(pqxx::connection& conn) const {
+  LoggedParents parents;
+  pqxx::result rows;
+  try {
+    pqxx::nontransaction tx(conn);
+    // One row per (revision, parent); a NULL parent for a revision without
+    // one. The heads a step replaced are its from_heads not in its to_heads.
+    rows = tx.exec(
+        "SELECT l.revision, p.parent FROM (SELECT DISTINCT ON (revision) revision, from_heads, to_heads FROM " +
+        log_table_ +
+        " WHERE operation = 'upgrade' AND status = 'succeeded' AND revision IS NOT NULL "
+        "ORDER BY revision, id DESC) AS l LEFT JOIN LATERAL (SELECT unnest(l.from_heads) AS parent "
+        "EXCEPT SELECT unnest(l.to_heads)) AS p ON true ORDER BY 1, 2");
+  } catch (const pqxx::undefined_table&) {
+    return parents;  // an Alembic-managed database not adopted yet: no log
+  }
+  for (const auto& row : rows) {
+    std::vector<std::string>& list = parents[row[0].as<std::string>()];
+    if (!row[1].is_null()) list.push_back(row[1].as<std::string>());
+  }
+  return parents;
+}
+
 bool VersionStore::Ensure(pqxx::transaction_base& tx, const DatabaseState& state,
                           const std::vector<std::string>& adopt_revisions) const {
   if (state.version_table_exists && state.log_table_exists) return false;

@@ -55,6 +55,10 @@ class VersionStore {
   // snapshot. Falls back to Read in a read-only transaction when they don't.
   DatabaseState ReadOnce(pqxx::connection& conn) const;
 
+  // The parents of each revision from its latest succeeded upgrade row:
+  // from_heads minus to_heads. Empty when the log table does not exist.
+  LoggedParents ReadLoggedParents(pqxx::connection& conn) const;
+
   // Creates what is missing (schema, version table, log table); when the
   // version table existed without the log, records `adopt_revisions` as
   // adopted. Returns true when it adopted.
