@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/context.h"
+#include "core/encoding.h"
 #include "core/json_writer.h"
 #include "core/redact.h"
 
@@ -89,6 +90,7 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
   std::string message = status.message();
   std::string json;
   std::vector<std::string> applied = report.applied;
+  size_t message_limit = 1024;  // characters
   for (int attempt = 0; attempt < 8; ++attempt) {
     JsonWriter w;
     w.BeginObject()
@@ -116,8 +118,10 @@ void WriteReport(const std::string& path, const std::string& command, const Stat
     if (json.size() <= kReportLimit) break;
     // Too long: keep the newest applied revisions and shorten the message.
     if (applied.size() > 8) applied.erase(applied.begin(), applied.end() - 8);
-    if (message.size() > 1024) message = message.substr(0, 1024) + "...";
-    else if (message.size() > 256) message = message.substr(0, 256) + "...";
+    // Cut between characters (the operator copies it into status, and a
+    // broken UTF-8 sequence would make the API server refuse that write).
+    message = TruncateUtf8(message, message_limit);
+    message_limit = std::max<size_t>(message_limit / 4, 64);
   }
   std::ofstream f(path, std::ios::trunc);
   f << json;

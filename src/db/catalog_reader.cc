@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "core/encoding.h"
 #include "core/redact.h"
 #include "core/sql_lexer.h"
 #include "db/pq.h"
@@ -375,10 +376,6 @@ class Reader {
   std::map<std::string, std::string> objects_;  // each object's own (class, oid, subid) only
 };
 
-std::string Shorten(const std::string& s, size_t max) {
-  return s.size() <= max ? s : s.substr(0, max) + "...";
-}
-
 std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
     s.pop_back();
@@ -399,7 +396,7 @@ Status StatementError(const std::string& source, const SqlStatement& st, const s
   loc.file = source;
   loc.line = st.line;
   loc.sqlstate = sqlstate;
-  loc.statement = Shorten(st.text, 500);
+  loc.statement = TruncateUtf8(st.text, 500);
   Status s = Status::Runtime(source + ":" + std::to_string(st.line) + ": " +
                              RedactSecret(Trimmed(what), PasswordOf(url)) +
                              (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
@@ -453,7 +450,7 @@ Status ExecuteSqlScript(const std::string& url, const std::string& source, const
       ErrorLocation loc;
       loc.file = source;
       loc.line = st.line;
-      loc.statement = Shorten(st.text, 500);
+      loc.statement = TruncateUtf8(st.text, 500);
       return Status::Validation(source + ":" + std::to_string(st.line) + ": " + why)
           .set_location(loc);
     }

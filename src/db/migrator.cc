@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/encoding.h"
 #include "core/redact.h"
 #include "db/advisory_lock.h"
 #include "db/database.h"
@@ -19,10 +20,6 @@ namespace {
 
 int64_t MillisSince(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
-}
-
-std::string Shorten(const std::string& s, size_t max) {
-  return s.size() <= max ? s : s.substr(0, max) + "...";
 }
 
 // What the first run after an interruption reports. It stops once, so the
@@ -102,7 +99,7 @@ struct Database::Impl {
     loc.file = file.revision.path;
     loc.line = st.line;
     loc.sqlstate = sqlstate;
-    loc.statement = Shorten(st.text, 500);
+    loc.statement = TruncateUtf8(st.text, 500);
     Status s = Status::Runtime(file.revision.path + ":" + std::to_string(st.line) + ": revision " +
                                file.revision.id + " (" + file.revision.message + ") failed: " + what +
                                (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
@@ -125,7 +122,7 @@ struct Database::Impl {
     e.status = "failed";
     e.statements_applied = applied;
     e.statements_total = total;
-    e.error = Shorten(status.message(), 4000);
+    e.error = TruncateUtf8(status.message(), 4000);
     e.error_statement = status.location().statement;
     e.sqlstate = status.location().sqlstate;
     e.duration_ms = duration_ms;

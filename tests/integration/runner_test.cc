@@ -130,6 +130,26 @@ TEST_F(RunnerTest, FailingStatementKeepsEarlierMigrationsAndNothingOfItself) {
   EXPECT_CONTAINS(report, "\"status\":\"failed\"");
 }
 
+// The failing statement and the error are kept in schemagate_log, cut to
+// their limits between characters: a cut inside a multi-byte character is
+// invalid UTF-8, which PostgreSQL refuses, and the log row would be lost.
+TEST_F(RunnerTest, LongMultiByteFailingStatementIsLoggedCutBetweenCharacters) {
+  CopyBundledMigrations();
+  std::string long_text;
+  for (int i = 0; i < 400; ++i) long_text += "é€😀";  // 9 bytes a round: some cut at byte 500 splits one
+  WriteMigration("0006_long.sql", "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\n"
+                                  "SELECT x FROM no_such_table WHERE note = '" + long_text + "';\n");
+  RunResult r = Sg({"upgrade", "head"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "no_such_table");
+  EXPECT_EQ(Q("SELECT status || ' ' || sqlstate FROM schemagate_log WHERE revision = '0006'"), "failed 42P01");
+  const std::string logged = Q("SELECT error_statement FROM schemagate_log WHERE revision = '0006'");
+  EXPECT_EQ(logged.rfind("SELECT x FROM no_such_table WHERE note = 'é€😀", 0), 0u) << logged;
+  ASSERT_GE(logged.size(), 3u);
+  EXPECT_EQ(logged.substr(logged.size() - 3), "...");
+  EXPECT_EQ(Q("SELECT length(error_statement) FROM schemagate_log WHERE revision = '0006'"), "500");
+}
+
 TEST_F(RunnerTest, SingleTransactionRollsBackTheWholeRun) {
   CopyBundledMigrations();
   WriteMigration("0006_broken.sql",

@@ -63,7 +63,8 @@ Json FirstOf(const Json& pod, const char* a, const char* b) {
 }
 std::string GateImage(const Json& pod) { return GetString(FirstOf(pod, "spec", "initContainers"), {"image"}); }
 Json GateEnd(const Json& pod) {
-  const Json* t = GetField(FirstOf(pod, "status", "initContainerStatuses"), {"state", "terminated"});
+  const Json first = FirstOf(pod, "status", "initContainerStatuses");
+  const Json* t = GetField(first, {"state", "terminated"});
   return t != nullptr ? *t : Json::null();
 }
 
@@ -211,7 +212,7 @@ TEST_F(LifecycleTest, LongMultiByteErrorIsCutOnCharacterBoundaries) {
   TempDir dir;
   StartKubelet(MigrationsWith(dir, {{"0006_raise.sql",
                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\n"
-                                     "DO $$ BEGIN RAISE EXCEPTION 'Überprüfung: %', repeat('é', 3000); END $$;\n"}}));
+                                     "DO $$ BEGIN RAISE EXCEPTION 'Überprüfung: %', repeat('é€😀', 1000); END $$;\n"}}));
   operator_ = StartOperator();
   CreateSecret("utf", "db", url);
   CreateMigration("utf", "m", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}},"backoff":{"limit":1}})");
@@ -222,10 +223,19 @@ TEST_F(LifecycleTest, LongMultiByteErrorIsCutOnCharacterBoundaries) {
   for (unsigned char c : message) chars += (c & 0xC0) != 0x80 ? 1 : 0;
   EXPECT_LE(chars, 1024u);
   EXPECT_GT(chars, 200u) << message;
-  EXPECT_CONTAINS(message, "Überprüfung: éé");
+  EXPECT_CONTAINS(message, "Überprüfung: é€😀é€😀");
   for (const char* type : {"Ready", "Stalled"}) {
     EXPECT_EQ(FirstInvalidUtf8(Condition(m, type, "message")), std::string::npos) << type;
   }
+  // The runner's own report (the pod's termination message, at most 4 KiB)
+  // is cut between characters too.
+  const std::vector<Json> pods = api_->Objects("pods", "utf");
+  ASSERT_FALSE(pods.empty());
+  const std::string report = GetString(GateEnd(pods[0]), {"message"});
+  EXPECT_LE(report.size(), 4096u);
+  EXPECT_EQ(FirstInvalidUtf8(report), std::string::npos) << report;
+  EXPECT_NOT_CONTAINS(report, "\xEF\xBF\xBD");  // no U+FFFD standing in for a split character
+  EXPECT_CONTAINS(report, "Überprüfung");
 }
 
 // Port 0 on both listeners: each gets a free port of its own and says which.
