@@ -14,6 +14,7 @@ packages=(
   python3 python3-alembic python3-psycopg2
   procps util-linux
   unzip shellcheck yamllint docker-compose python3-yaml
+  lua5.1
   "$@"
 )
 
