@@ -323,6 +323,11 @@ ReconcileResult Reconciler::Step(const Json& m, Json& status, bool* changed) {
       std::lock_guard<std::mutex> l(started_mu_);
       started_[key] = {job_name, std::chrono::steady_clock::now(), false};
     }
+    // A run superseded by this one (older generation or ConfigMap content)
+    // is no longer the active one.
+    if (status.has_field("activeRun") && GetString(status, {"activeRun", "jobName"}) != job_name) {
+      kube::EraseField(status, "activeRun");
+    }
     // A status that already shows this generation in progress is left as
     // is: most runs end before anyone reads it, and the end writes it anyway.
     if (!progress_shown) {

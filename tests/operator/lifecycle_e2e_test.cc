@@ -175,6 +175,49 @@ TEST_F(LifecycleTest, StalledMigrationIsFixedThroughItsConfigMapWithATruthfulSta
   EXPECT_EQ(Jobs("cm2"), jobs_when_stalled + 1);
 }
 
+// An edit that lands while the run for the previous content is still going:
+// at most one run per Migration, so the new run starts when that one ends.
+TEST_F(LifecycleTest, ConfigMapEditedMidRunStartsTheNextRunOnlyAfterTheCurrentOne) {
+  std::string url = PgServer::Shared().CreateDatabase("cmmidrun");
+  StartKubelet("/nonexistent-image-migrations");
+  operator_ = StartOperator({"--run-started-event-after", "500ms"});
+  CreateSecret("cm4", "db", url);
+  const std::string slow = "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n";
+  Apply(ConfigMapManifest("cm4", "mig-src", BundledFilesWith({{"0006_slow.sql", slow}})));
+  Apply(MigrationManifest("cm4", "m", std::string(kFromCm) + "}"));
+  Json m = WaitFor("cm4", "m", [](const Json& m) { return GetField(m, {"status", "activeRun"}) != nullptr; },
+                   std::chrono::seconds(30), "the first run going");
+  const std::string first_job = GetString(m, {"status", "activeRun", "jobName"});
+  Apply(ConfigMapManifest("cm4", "mig-src",
+                          BundledFilesWith({{"0006_slow.sql", slow},
+                                            {"0007_add_locale.sql",
+                                             "-- revision: 0007\n-- down_revision: 0006\n-- migrate:upgrade\n"
+                                             "ALTER TABLE users ADD COLUMN locale text;\n"}})));
+  int most_running = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int running = 0;
+    for (const Json& j : api_->Objects("jobs", "cm4")) running += GetField(j, {"status", "conditions"}) ? 0 : 1;
+    most_running = std::max(most_running, running);
+    m = Migration("cm4", "m");
+    if (ReadyAt(m, "0007")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(ReadyAt(m, "0007")) << m.serialize();
+  EXPECT_EQ(most_running, 1) << "two runs of one Migration at once";
+  EXPECT_EQ(Jobs("cm4"), 2u);
+  EXPECT_EQ(GetField(m, {"status", "activeRun"}), nullptr);
+  EXPECT_EQ(Version(url), "0007");
+  // The second run was created after the first had ended.
+  const Json first = api_->Object("jobs", "cm4", first_job);
+  const Json first_end = FirstOf(first, "status", "conditions");
+  ASSERT_FALSE(first_end.is_null()) << first.serialize();
+  for (const Json& j : api_->Objects("jobs", "cm4")) {
+    if (GetString(j, {"metadata", "name"}) == first_job) continue;
+    EXPECT_GE(GetString(j, {"metadata", "creationTimestamp"}), GetString(first_end, {"lastTransitionTime"}));
+  }
+}
+
 TEST_F(LifecycleTest, MissingConfigMapIsNamedInStatusAndTheRunStartsWhenItAppears) {
   std::string url = PgServer::Shared().CreateDatabase("cmmissing");
   StartKubelet("/nonexistent-image-migrations");

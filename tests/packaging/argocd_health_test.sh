@@ -54,6 +54,6 @@ for prog in "$work"/*.lua; do
     bad "$name: want '$want_status' / '$want_message', got '$got_status' / '$got_message'"
   fi
 done
-[ "$count" -ge 10 ] && ok "$count fixtures" || bad "only $count fixtures"
+if [ "$count" -ge 10 ]; then ok "$count fixtures"; else bad "only $count fixtures"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
