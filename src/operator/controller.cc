@@ -188,6 +188,8 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
                     for (const std::string& key : waiting.Front(slots)) queue.Add(key);
                   }
                 });
+  // A refused list or watch (a missing RBAC grant: 403) is logged once.
+  for (Informer* i : {&migrations, &jobs}) i->set_on_error([&log](const std::string& e) { log("warning", e); });
   // The reconciler reads a Job's metadata and status only.
   jobs.set_transform([](const Json& job) {
     Json slim = Json::object();
@@ -216,6 +218,7 @@ Status RunController(const ControllerOptions& o, const std::atomic<bool>& stop) 
     }
   });
   config_maps.set_transform(SlimConfigMap);
+  config_maps.set_on_error([&log](const std::string& e) { log("warning", e); });
   std::atomic<bool> stop_all{false};
   std::thread mt([&] { migrations.Run(stop_all); });
   std::thread jt([&] { jobs.Run(stop_all); });

@@ -16,11 +16,22 @@ Informer::Informer(kube::Client& client, std::string collection_path, std::strin
     : client_(client), path_(std::move(collection_path)), selector_(std::move(label_selector)),
       on_change_(std::move(on_change)) {}
 
+void Informer::Failed(const std::string& what, const kube::ApiResponse& r) {
+  const std::string error = what + " " + path_ + ": " + r.Describe();
+  if (error == last_error_) return;
+  last_error_ = error;
+  if (on_error_) on_error_(error);
+}
+
 bool Informer::ListAll() {
   std::string q = path_;
   if (!selector_.empty()) q += "?labelSelector=" + kube::UrlEncode(selector_);
   kube::ApiResponse r = client_.Get(q);
-  if (!r.ok()) return false;
+  if (!r.ok()) {
+    Failed("list", r);
+    return false;
+  }
+  last_error_.clear();
   std::map<std::string, Json> fresh;
   if (const Json* items = kube::GetField(r.body, {"items"}); items && items->is_array()) {
     for (const Json& item : items->as_array()) fresh[KeyOf(item)] = transform_ ? transform_(item) : item;
@@ -104,9 +115,11 @@ void Informer::Run(const std::atomic<bool>& stop) {
       continue;
     }
     if (r.status != 200) {
+      if (!stop.load()) Failed("watch", r);  // not the watch cut short by stopping
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     } else {
+      last_error_.clear();
       backoff = std::chrono::milliseconds(200);
     }
   }

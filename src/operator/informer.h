@@ -30,6 +30,11 @@ class Informer {
   // Objects are passed through `transform` before they are cached, to keep
   // only what the controller reads (a Job's pod template is most of its size).
   void set_transform(std::function<Json(const Json&)> transform) { transform_ = std::move(transform); }
+  // Called when a list or watch is refused or fails (not for 410 Gone, which
+  // is a relist), with "list|watch PATH: <status>"; once per distinct
+  // failure until a request succeeds again, so a missing RBAC grant (403)
+  // is told once, not at every retry. Called from Run's thread.
+  void set_on_error(std::function<void(const std::string&)> on_error) { on_error_ = std::move(on_error); }
 
   // Runs until `stop`; call on a thread of its own.
   void Run(const std::atomic<bool>& stop);
@@ -56,6 +61,9 @@ class Informer {
   std::string selector_;
   std::function<void(const Json&, bool deleted)> on_change_;
   std::function<Json(const Json&)> transform_;
+  std::function<void(const std::string&)> on_error_;
+  std::string last_error_;  // what on_error_ was last told; empty after a success (Run's thread only)
+  void Failed(const std::string& what, const kube::ApiResponse& r);
   mutable std::mutex mu_;
   std::map<std::string, Json> cache_;  // ns/name
   void NoteDeleted(const std::string& key);  // under mu_

@@ -1,6 +1,9 @@
 // sg-test-apiserver: the test API server as a program, for driving the
 // operator by hand (kubectl, make operator-demo).
-//   sg-test-apiserver --port 8001 --kubeconfig-out /tmp/kubeconfig
+//   sg-test-apiserver --port 8001 --kubeconfig-out /tmp/kubeconfig [--without-crd]
+// The kubeconfig carries an administrator's token. The Migration CRD is
+// served from the start unless --without-crd (then apply it as on a new
+// cluster: kubectl apply -f manifests/crd/schemagate.io_migrations.yaml).
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -17,16 +20,18 @@ void OnSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   int port = 0;
   std::string kubeconfig;
+  bool with_crd = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--port" && i + 1 < argc) port = std::stoi(argv[++i]);
     else if (a == "--kubeconfig-out" && i + 1 < argc) kubeconfig = argv[++i];
+    else if (a == "--without-crd") with_crd = false;
     else {
-      std::fprintf(stderr, "usage: %s [--port N] [--kubeconfig-out FILE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--port N] [--kubeconfig-out FILE] [--without-crd]\n", argv[0]);
       return 2;
     }
   }
-  schemagate::testing::FakeApiServer server(port);
+  schemagate::testing::FakeApiServer server(port, with_crd);
   server.set_verbose(true);
   if (!kubeconfig.empty()) server.WriteKubeconfig(kubeconfig);
   std::printf("%s\n", server.url().c_str());

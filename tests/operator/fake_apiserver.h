@@ -4,6 +4,16 @@
 // that ignores spec (and the reverse), generation bumps on spec changes,
 // label selectors, ownerReferences garbage collection and merge patch.
 // It can inject faults: dropped watches, 500s, slow replies, compaction.
+//
+// As strict as kube-apiserver where users meet the difference: a CRD must be
+// structural; custom resources are pruned, defaulted and validated against
+// its openAPIV3Schema (422 with causes; fieldValidation Strict/Warn/Ignore);
+// objects in a missing namespace get 404 and a deleted namespace takes its
+// objects along; tables use the CRD's printer columns; OpenAPI v3 documents
+// for kubectl; JSON, YAML and (for Namespace, ConfigMap, Secret) protobuf
+// bodies; bearer tokens and, when enforced, RBAC from the Roles and bindings
+// stored here (403 as the real one). Requests without a token are the
+// simulated cluster's own components and are always allowed.
 #ifndef SCHEMAGATE_TESTS_OPERATOR_FAKE_APISERVER_H_
 #define SCHEMAGATE_TESTS_OPERATOR_FAKE_APISERVER_H_
 
@@ -26,16 +36,26 @@ class FakeApiServer {
     std::atomic<int> job_watch_delay_ms{0};       // every event on a Job watch arrives this late
   };
 
-  // Listens on 127.0.0.1:`port` (0: a free port).
-  explicit FakeApiServer(int port = 0);
+  // Listens on 127.0.0.1:`port` (0: a free port). Starts with the
+  // namespaces of a new cluster (default, kube-system, kube-public,
+  // kube-node-lease) and, if `with_migration_crd`, the Migration CRD.
+  explicit FakeApiServer(int port = 0, bool with_migration_crd = true);
   ~FakeApiServer();
   FakeApiServer(const FakeApiServer&) = delete;
   FakeApiServer& operator=(const FakeApiServer&) = delete;
 
   std::string url() const;
   int port() const;
-  // A kubeconfig pointing at this server (plain HTTP, no credentials).
+  // A kubeconfig pointing at this server (plain HTTP) with an
+  // administrator's token (system:masters: RBAC never refuses it).
   void WriteKubeconfig(const std::string& path, const std::string& ns = "default") const;
+  // A kubeconfig with the token of ServiceAccount `sa_namespace/sa_name`
+  // (user system:serviceaccount:<sa_namespace>:<sa_name>).
+  void WriteServiceAccountKubeconfig(const std::string& path, const std::string& sa_namespace,
+                                     const std::string& sa_name, const std::string& ns = "default") const;
+  // From now on every request by a token that is not an administrator's is
+  // authorized by the RBAC objects stored here; refusals are 403.
+  void EnforceRbac(bool on);
 
   Faults& faults();
   // Logs every request to stderr ("GET /apis/...").
@@ -47,7 +67,8 @@ class FakeApiServer {
   void Compact();
   // Requests served so far, by verb ("GET", "WATCH", "POST", ...).
   int64_t RequestCount(const std::string& verb) const;
-  // What the authenticated client (the operator) needed, as RBAC sees it:
+  // What the clients with a non-administrator token (the operator's
+  // ServiceAccount) asked for, allowed or not, as RBAC sees it:
   // "jobs create", "migrations/status update", ...
   std::set<std::string> RbacVerbsUsed() const;
   // Direct access for assertions: the object or null.

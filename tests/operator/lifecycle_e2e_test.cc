@@ -72,7 +72,7 @@ class LifecycleTest : public OperatorTest {
  protected:
   // kubectl apply of one manifest, as a GitOps sync would.
   std::string Apply(const std::string& manifest) {
-    RunResult r = Kubectl({"apply", "--validate=false", "-f", "-"}, manifest);
+    RunResult r = Kubectl({"apply", "-f", "-"}, manifest);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return r.out;
   }

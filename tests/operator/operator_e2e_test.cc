@@ -272,11 +272,19 @@ TEST_F(OperatorTest, MalformedMigrationGetsAConditionAndOthersStillRun) {
   std::string url = PgServer::Shared().CreateDatabase("opbad");
   operator_ = StartOperator();
   CreateSecret("ns4", "db", url);
-  CreateMigration("ns4", "bad", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db"}}}})");
+  // What the CRD's schema refuses never reaches the operator: the server says 422.
+  Json refused = Json::parse(R"({"apiVersion":"schemagate.io/v1alpha1","kind":"Migration","metadata":{"name":"nokey"},)"
+                             R"("spec":{"database":{"urlFrom":{"secretKeyRef":{"name":"db"}}}}})");
+  kube::ApiResponse r = client_->Create(kube::ResourcePath("schemagate.io", "v1alpha1", "migrations", "ns4"), refused);
+  EXPECT_EQ(r.status, 422) << r.Describe();
+  ASSERT_NE(kube::GetField(r.body, {"details", "causes"}), nullptr) << r.body.serialize();
+  EXPECT_EQ(kube::GetString(r.body.at("details").at("causes").at(0), {"field"}), "spec.database.urlFrom.secretKeyRef.key");
+  // What only the operator can tell (two sources at once) is a condition.
+  CreateMigration("ns4", "bad", Spec(R"(,"source":{"image":"x","configMapRefs":[{"name":"c"}]})"));
   CreateMigration("ns4", "good", Spec());
   Json bad = WaitFor("ns4", "bad", [](const Json& m) { return Condition(m, "Stalled") == "True"; });
   EXPECT_EQ(Condition(bad, "Stalled", "reason"), "InvalidSpec");
-  EXPECT_NE(Condition(bad, "Stalled", "message").find("secretKeyRef needs name and key"), std::string::npos);
+  EXPECT_NE(Condition(bad, "Stalled", "message").find("set image or configMapRefs, not both"), std::string::npos);
   WaitFor("ns4", "good", [](const Json& m) { return Condition(m, "Ready") == "True"; });
 }
 
@@ -361,16 +369,16 @@ TEST_F(OperatorTest, JobDeletedByHandMidRunIsCreatedAgainAtOnce) {
 TEST_F(OperatorTest, OnlyTheLeaderActs) {
   StartKubelet(SourceDir() + "/migrations");
   std::string url = PgServer::Shared().CreateDatabase("oplead");
-  auto a = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "kube-system"});
+  auto a = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "schemagate-system"});
   // Let the first replica take the lease before the second one starts.
-  for (int i = 0; i < 50 && api_->Object("leases", "kube-system", "schemagate-operator").is_null(); ++i) {
+  for (int i = 0; i < 50 && api_->Object("leases", "schemagate-system", "schemagate-operator").is_null(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  auto b = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "kube-system"});
+  auto b = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "schemagate-system"});
   CreateSecret("ns7", "db", url);
   CreateMigration("ns7", "m", Spec());
   WaitFor("ns7", "m", [](const Json& m) { return Condition(m, "Ready") == "True"; });
-  Json lease = api_->Object("leases", "kube-system", "schemagate-operator");
+  Json lease = api_->Object("leases", "schemagate-system", "schemagate-operator");
   EXPECT_NE(kube::GetString(lease, {"spec", "holderIdentity"}), "");
   EXPECT_EQ(api_->Objects("jobs", "ns7").size(), 1u);
   a->Kill(SIGTERM);
@@ -520,7 +528,7 @@ TEST_F(OperatorTest, KubectlAppliesTheSampleAndShowsThePrinterColumns) {
   RunOptions o;
   o.env["HOME"] = tmp_->path();
   o.env["KUBECONFIG"] = kubeconfig_;
-  RunResult apply = RunProcess({"kubectl", "apply", "--validate=false", "-f", tmp_->path() + "/sample.yaml"}, o);
+  RunResult apply = RunProcess({"kubectl", "apply", "-f", tmp_->path() + "/sample.yaml"}, o);
   ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
   EXPECT_NE(apply.out.find("migration.schemagate.io/ocr-identity created"), std::string::npos) << apply.out;
   WaitFor("ocr", "ocr-identity", [](const Json& m) { return Condition(m, "Ready") == "True"; });
@@ -547,7 +555,7 @@ namespace {
 TEST_F(OperatorTest, ChartGrantsExactlyTheVerbsTheOperatorUses) {
   StartKubelet(SourceDir() + "/migrations");
   std::string url = PgServer::Shared().CreateDatabase("oprbac");
-  auto op = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "kube-system"});
+  auto op = StartOperator({"--leader-elect=true", "--leader-elect-namespace", "schemagate-system"});
   CreateSecret("ns9", "db", url);
   CreateMigration("ns9", "m", Spec());
   // A Migration whose ConfigMap is missing: the operator asks for it by name

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/encoding.h"
+#include "operator/crd_schema.h"
 
 namespace schemagate::testing {
 
@@ -29,9 +30,49 @@ void OperatorTest::SetUp() {
   api_ = std::make_unique<FakeApiServer>();
   kubeconfig_ = tmp_->path() + "/kubeconfig";
   api_->WriteKubeconfig(kubeconfig_);
+  // The operator runs as the chart's ServiceAccount with exactly the chart's
+  // RBAC, enforced: a missing grant is a 403 and fails the test.
+  operator_kubeconfig_ = tmp_->path() + "/operator-kubeconfig";
+  api_->WriteServiceAccountKubeconfig(operator_kubeconfig_, "schemagate-system", "schemagate", "schemagate-system");
   kube::ClusterConfig c;
   c.server = api_->url();
   client_ = std::make_unique<kube::Client>(kube::MakeHttpTransport(c, std::chrono::seconds(60)));
+  CreateNamespace("schemagate-system");
+  ApplyChartRbac();
+  api_->EnforceRbac(true);
+}
+
+void OperatorTest::CreateNamespace(const std::string& ns) {
+  Json n = Json::object();
+  n["metadata"]["name"] = Json::string(ns);
+  kube::ApiResponse r = client_->Create(kube::ResourcePath("", "v1", "namespaces", ""), n);
+  ASSERT_TRUE(r.ok() || r.status == 409) << r.Describe();
+}
+
+void OperatorTest::ApplyChartRbac(const std::vector<std::string>& helm_args) {
+  std::vector<std::string> argv{"helm", "template", "schemagate", SourceDir() + "/charts/schemagate", "--namespace",
+                                "schemagate-system", "--show-only", "templates/rbac.yaml"};
+  argv.insert(argv.end(), helm_args.begin(), helm_args.end());
+  RunResult rendered = RunProcess(argv);
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  const std::map<std::string, std::string> plural = {{"Role", "roles"},
+                                                     {"ClusterRole", "clusterroles"},
+                                                     {"RoleBinding", "rolebindings"},
+                                                     {"ClusterRoleBinding", "clusterrolebindings"}};
+  std::string text = "\n" + rendered.out;
+  for (size_t at = 0; at < text.size();) {
+    size_t next = text.find("\n---", at + 1);
+    if (next == std::string::npos) next = text.size();
+    Json doc = YamlToJson(text.substr(at, next - at));
+    at = next + 4;
+    if (!doc.is_object() || !plural.count(kube::GetString(doc, {"kind"}))) continue;
+    const std::string ns = kube::GetString(doc, {"metadata", "namespace"});
+    if (!ns.empty()) CreateNamespace(ns);
+    const std::string path = kube::ResourcePath("rbac.authorization.k8s.io", "v1", plural.at(kube::GetString(doc, {"kind"})), ns);
+    kube::ApiResponse r = client_->Create(path, doc);
+    if (r.status == 409) r = client_->Replace(path + "/" + kube::GetString(doc, {"metadata", "name"}), doc);
+    ASSERT_TRUE(r.ok()) << r.Describe();
+  }
 }
 
 void OperatorTest::TearDown() {
@@ -79,7 +120,7 @@ RunResult OperatorTest::Kubectl(const std::vector<std::string>& args, const std:
 }
 
 std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extra) {
-  std::vector<std::string> argv{SchemagateBinary(), "operator", "--kubeconfig", kubeconfig_, "--log-format", "text"};
+  std::vector<std::string> argv{SchemagateBinary(), "operator", "--kubeconfig", operator_kubeconfig_, "--log-format", "text"};
   // Defaults for what the test did not set itself.
   auto given = [&extra](const std::string& flag) {
     for (const std::string& e : extra) {
@@ -112,6 +153,7 @@ std::unique_ptr<Child> OperatorTest::StartOperator(std::vector<std::string> extr
 }
 
 void OperatorTest::CreateSecret(const std::string& ns, const std::string& name, const std::string& url) {
+  CreateNamespace(ns);
   Json s = Json::object();
   s["metadata"]["name"] = Json::string(name);
   s["data"]["url"] = Json::string(Base64Encode(url));

@@ -36,7 +36,13 @@ class OperatorTest : public ::testing::Test {
   // Real kubectl against the test API server; `stdin_data` for `-f -`.
   RunResult Kubectl(const std::vector<std::string>& args, const std::string& stdin_data = "");
 
-  // Creates a Secret holding `url` and a Migration using it.
+  // Creates namespace `ns` unless it exists (objects in a missing namespace
+  // are refused with 404, as by a real server).
+  void CreateNamespace(const std::string& ns);
+  // The chart's RBAC as `helm template` renders it for release "schemagate"
+  // in schemagate-system (`helm_args` added), applied to the test API server.
+  void ApplyChartRbac(const std::vector<std::string>& helm_args = {});
+  // Creates a Secret holding `url` (and its namespace if needed) and a Migration using it.
   void CreateSecret(const std::string& ns, const std::string& name, const std::string& url);
   Json CreateMigration(const std::string& ns, const std::string& name, const std::string& spec_json);
   kube::ApiResponse PatchMigration(const std::string& ns, const std::string& name, const std::string& patch_json);
@@ -51,7 +57,8 @@ class OperatorTest : public ::testing::Test {
   std::unique_ptr<KubeletSimulator> kubelet_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<TempDir> tmp_;
-  std::string kubeconfig_;
+  std::string kubeconfig_;           // an administrator's (kubectl, test clients)
+  std::string operator_kubeconfig_;  // ServiceAccount schemagate-system/schemagate, RBAC enforced
   std::unique_ptr<Child> operator_;
 };
 
