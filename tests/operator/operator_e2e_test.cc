@@ -697,7 +697,20 @@ TEST_F(OperatorTest, SoakUnderApiFaultsAndRestarts) {
   const int64_t after = RssKiB(operator_->pid());
   std::cout << "[ soak ] operator RSS " << before << " KiB -> " << after << " KiB over 20 watch cuts\n";
   ASSERT_GT(before, 0);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer freed memory sits in its quarantine (up to
+  // 256 MiB) instead of being reused, so RSS grows with every watch
+  // restarted; the bound is checked in the plain build, and LeakSanitizer
+  // checks for leaks when the operator exits here.
+  std::cout << "[ soak ] RSS bound checked in the plain build (ASan quarantine)\n";
+#else
   EXPECT_LT(after, before + 4096) << "RSS grew from " << before << " to " << after << " KiB";
+#endif
+  // A clean stop (and, in the sanitizer build, no leak reported at exit).
+  operator_->Kill(SIGTERM);
+  RunResult stopped = operator_->Wait();
+  operator_.reset();
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
 }
 
 }  // namespace
