@@ -35,7 +35,7 @@ pids+=($!)
 
 sed "s|url: postgresql://.*|url: $url|" "$here/manifests/samples/ocr-identity-migration.yaml" >"$dir/sample.yaml"
 printf '\n\033[1m$ kubectl apply -f manifests/samples/ocr-identity-migration.yaml\033[0m\n'
-kubectl apply --validate=false -f "$dir/sample.yaml"
+kubectl apply -f "$dir/sample.yaml"
 printf '\n\033[1m$ kubectl get mig -n ocr\033[0m\n'
 for _ in $(seq 100); do
   if kubectl get mig -n ocr ocr-identity -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -q True; then
