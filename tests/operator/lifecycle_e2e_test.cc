@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "core/encoding.h"
 #include "operator/operator_fixture.h"
@@ -76,6 +77,19 @@ class LifecycleTest : public OperatorTest {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return r.out;
   }
+  // The namespace and the database Secret, as a user makes them.
+  void KubectlNamespaceAndSecret(const std::string& ns, const std::vector<std::string>& secrets,
+                                 const std::string& url) {
+    RunResult r = Kubectl({"get", "namespace", ns});
+    if (r.exit_code != 0) {
+      r = Kubectl({"create", "namespace", ns});
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    for (const std::string& name : secrets) {
+      r = Kubectl({"create", "secret", "generic", name, "-n", ns, "--from-literal=url=" + url});
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+  }
   size_t Jobs(const std::string& ns) { return api_->Objects("jobs", ns).size(); }
   std::string Version(const std::string& url) {
     return PgServer::Shared().Query(url, "SELECT string_agg(version_num, ',') FROM alembic_version");
@@ -92,7 +106,7 @@ TEST_F(LifecycleTest, ConfigMapEditsAreAppliedAndUnchangedReappliesStartNothing)
   std::string url = PgServer::Shared().CreateDatabase("cmlive");
   StartKubelet("/nonexistent-image-migrations");  // only the ConfigMap's files exist
   operator_ = StartOperator({"--run-started-event-after", "5m"});
-  CreateSecret("cm1", "db", url);
+  KubectlNamespaceAndSecret("cm1", {"db"}, url);
   Apply(ConfigMapManifest("cm1", "mig-src", BundledFilesWith({})));
   Apply(MigrationManifest("cm1", "m", std::string(kFromCm) + "}"));
   Json m = WaitFor("cm1", "m", [](const Json& m) { return ReadyAt(m, "0005"); });
@@ -135,7 +149,7 @@ TEST_F(LifecycleTest, StalledMigrationIsFixedThroughItsConfigMapWithATruthfulSta
   std::string url = PgServer::Shared().CreateDatabase("cmfix");
   StartKubelet("/nonexistent-image-migrations");
   operator_ = StartOperator();
-  CreateSecret("cm2", "db", url);
+  KubectlNamespaceAndSecret("cm2", {"db"}, url);
   Apply(ConfigMapManifest("cm2", "mig-src", BundledFilesWith({{"0006_add_locale.sql", kBroken6}})));
   Apply(MigrationManifest("cm2", "m",
                           std::string(kFromCm) + R"(,"backoff":{"limit":2,"initialDelaySeconds":2,"maxDelaySeconds":2}})"));
@@ -181,7 +195,7 @@ TEST_F(LifecycleTest, ConfigMapEditedMidRunStartsTheNextRunOnlyAfterTheCurrentOn
   std::string url = PgServer::Shared().CreateDatabase("cmmidrun");
   StartKubelet("/nonexistent-image-migrations");
   operator_ = StartOperator({"--run-started-event-after", "500ms"});
-  CreateSecret("cm4", "db", url);
+  KubectlNamespaceAndSecret("cm4", {"db"}, url);
   const std::string slow = "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\nSELECT pg_sleep(3);\n";
   Apply(ConfigMapManifest("cm4", "mig-src", BundledFilesWith({{"0006_slow.sql", slow}})));
   Apply(MigrationManifest("cm4", "m", std::string(kFromCm) + "}"));
@@ -222,7 +236,7 @@ TEST_F(LifecycleTest, MissingConfigMapIsNamedInStatusAndTheRunStartsWhenItAppear
   std::string url = PgServer::Shared().CreateDatabase("cmmissing");
   StartKubelet("/nonexistent-image-migrations");
   operator_ = StartOperator();
-  CreateSecret("cm3", "db", url);
+  KubectlNamespaceAndSecret("cm3", {"db"}, url);
   Apply(ConfigMapManifest("cm3", "base", BundledFilesWith({})));
   Apply(MigrationManifest(
       "cm3", "m",
@@ -257,7 +271,7 @@ TEST_F(LifecycleTest, LongMultiByteErrorIsCutOnCharacterBoundaries) {
                                      "-- revision: 0006\n-- down_revision: 0005\n-- migrate:upgrade\n"
                                      "DO $$ BEGIN RAISE EXCEPTION 'Überprüfung: %', repeat('é€😀', 1000); END $$;\n"}}));
   operator_ = StartOperator();
-  CreateSecret("utf", "db", url);
+  KubectlNamespaceAndSecret("utf", {"db"}, url);
   CreateMigration("utf", "m", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}},"backoff":{"limit":1}})");
   Json m = WaitFor("utf", "m", [](const Json& m) { return Condition(m, "Stalled") == "True"; });
   const std::string message = GetString(m, {"status", "lastError", "message"});
@@ -353,8 +367,7 @@ TEST_F(LifecycleTest, HelmReleasesRollForwardAndBackAndTheGatedPodsStartEachTime
   StartKubeletWithImages({{kImageN, SourceDir() + "/migrations"},
                           {kImageN1, MigrationsWith(n1, {{"0006_add_locale.sql", kAddLocale}})}});
   operator_ = StartOperator({"--run-started-event-after", "5m"});
-  CreateSecret("ocr", "ocr-db", url);
-  CreateSecret("ocr", "ocr-db-readonly", url);
+  KubectlNamespaceAndSecret("ocr", {"ocr-db", "ocr-db-readonly"}, url);
   // The app's gated pods, by the image their gate runs.
   auto app_pod = [&](const std::string& image) -> Json {
     for (const Json& p : api_->Objects("pods", "ocr")) {
@@ -453,7 +466,7 @@ TEST_F(LifecycleTest, DivergentBranchIsStillRefused) {
   std::filesystem::remove(feature_dir + "/versions/0005_users_email_index.sql");
   StartKubeletWithImages({{kImageN, SourceDir() + "/migrations"}, {"ghcr.io/schemagate/schemagate:feature", feature_dir}});
   operator_ = StartOperator();
-  CreateSecret("div", "db", url);
+  KubectlNamespaceAndSecret("div", {"db"}, url);
   CreateMigration("div", "m", R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}},)"
                               R"("runner":{"image":"ghcr.io/schemagate/schemagate:feature"}})");
   WaitFor("div", "m", [](const Json& m) { return ReadyAt(m, "0006x"); });
