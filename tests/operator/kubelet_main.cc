@@ -1,5 +1,6 @@
 // sg-kubelet-sim: the kubelet simulator as a program.
 //   sg-kubelet-sim --server URL --binary build/schemagate --map /migrations=./migrations
+//   [--image schemagate:0.1.0]   (container mode: pods run from that image with podman)
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -22,13 +23,14 @@ int main(int argc, char** argv) {
     if (a == "--server" && i + 1 < argc) o.api_url = argv[++i];
     else if (a == "--binary" && i + 1 < argc) o.binary = argv[++i];
     else if (a == "--work-dir" && i + 1 < argc) o.work_dir = argv[++i];
+    else if (a == "--image" && i + 1 < argc) o.container_image = argv[++i];
     else if (a == "--map" && i + 1 < argc) {
       std::string m = argv[++i];
       size_t eq = m.find('=');
       if (eq == std::string::npos) return 2;
       o.paths[m.substr(0, eq)] = std::filesystem::absolute(m.substr(eq + 1)).string();
     } else {
-      std::fprintf(stderr, "usage: %s --server URL --binary PATH [--map CONTAINER_PATH=HOST_PATH] [--work-dir DIR]\n",
+      std::fprintf(stderr, "usage: %s --server URL --binary PATH [--map CONTAINER_PATH=HOST_PATH] [--work-dir DIR] [--image IMAGE]\n",
                    argv[0]);
       return 2;
     }
@@ -38,7 +40,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.binary = std::filesystem::absolute(o.binary).string();
-  std::fprintf(stderr, "kubelet: running Jobs from %s with %s\n", o.api_url.c_str(), o.binary.c_str());
+  std::fprintf(stderr, "kubelet: running Jobs from %s with %s\n", o.api_url.c_str(),
+               o.container_image.empty() ? o.binary.c_str() : ("the image " + o.container_image).c_str());
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   schemagate::testing::KubeletSimulator sim(o);

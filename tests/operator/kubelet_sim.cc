@@ -1,8 +1,12 @@
 #include "operator/kubelet_sim.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -38,6 +42,7 @@ struct KubeletSimulator::Impl {
   std::vector<std::thread::id> finished;
   std::atomic<int> started{0}, running{0}, max_running{0};
   std::mt19937 rng{7};
+  std::optional<std::string> image_user;  // container mode: the image's USER
 
   // Watches `resource` (jobs or deployments) and runs a pod for each new one.
   void Watch(const std::string& group, const std::string& resource) {
@@ -137,6 +142,108 @@ struct KubeletSimulator::Impl {
     return true;
   }
 
+  // The user the image runs as without runAsUser (its USER), asked once.
+  std::string ImageUser() {
+    std::lock_guard<std::mutex> l(mu);
+    if (!image_user) {
+      RunResult r = RunProcess({"podman", "image", "inspect", "--format", "{{.Config.User}}", options.container_image});
+      image_user = r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "";
+    }
+    return *image_user;
+  }
+
+  // Runs container `c` of `pod` from the image as the kubelet would (see the
+  // header); exit code 128+ for a container the kubelet would not start.
+  RunResult RunContainer(const Json& pod, const Json& c, const std::map<std::string, std::string>& env,
+                         const std::string& pod_root, const std::vector<std::string>& config_map_mounts,
+                         const std::string& term_file, std::chrono::seconds timeout) {
+    const std::string name = "sg-kubelet-" + std::to_string(getpid()) + "-" +
+                             GetString(pod, {"metadata", "name"}) + "-" + GetString(c, {"name"});
+    // runc, not crun, and explicit process limits: where cgroups are hybrid
+    // and RLIMIT_NOFILE cannot be raised (as on the CI machines) the defaults
+    // fail. The host network: the test database listens on 127.0.0.1.
+    std::vector<std::string> argv{"podman", "--runtime", "runc", "run", "--rm", "--name", name, "--pull", "never",
+                                  "--network", "host", "--ulimit", "nofile=4096:4096", "--ulimit",
+                                  "nproc=4096:4096"};
+    // securityContext: the container's fields over the pod's (the user and
+    // runAsNonRoot may be set on either; the rest only on the container).
+    auto security = [&](const char* field) -> const Json* {
+      if (const Json* v = GetField(c, {"securityContext", field})) return v;
+      return GetField(pod, {"spec", "securityContext", field});
+    };
+    const std::string image_user = ImageUser();
+    std::string uid = image_user.substr(0, image_user.find(':'));
+    std::string user;  // --user: only what the pod sets
+    if (const Json* v = security("runAsUser"); v && v->is_integer()) user = uid = std::to_string(v->as_integer());
+    if (const Json* gid = security("runAsGroup"); gid && gid->is_integer()) {
+      user = uid + ":" + std::to_string(gid->as_integer());
+    }
+    if (const Json* non_root = security("runAsNonRoot"); non_root && non_root->is_boolean() && non_root->as_bool()) {
+      if (uid.empty() || uid == "0" || uid == "root") {
+        RunResult refused;
+        refused.exit_code = 128;
+        refused.err = "container has runAsNonRoot and image will run as root";
+        return refused;
+      }
+    }
+    if (!user.empty()) argv.insert(argv.end(), {"--user", user});
+    if (const Json* ro = GetField(c, {"securityContext", "readOnlyRootFilesystem"}); ro && ro->is_boolean() && ro->as_bool()) {
+      argv.insert(argv.end(), {"--read-only", "--read-only-tmpfs=false"});  // no tmpfs a kubelet would not add
+    }
+    if (const Json* ape = GetField(c, {"securityContext", "allowPrivilegeEscalation"});
+        ape && ape->is_boolean() && !ape->as_bool()) {
+      argv.insert(argv.end(), {"--security-opt", "no-new-privileges"});
+    }
+    for (const char* verb : {"drop", "add"}) {
+      if (const Json* caps = GetField(c, {"securityContext", "capabilities", verb}); caps && caps->is_array()) {
+        for (const Json& cap : caps->as_array()) argv.insert(argv.end(), {std::string("--cap-") + verb, cap.as_string()});
+      }
+    }
+    // Values go through podman's environment, not its command line.
+    RunOptions ro;
+    ro.env = env;
+    ro.timeout = timeout;
+    for (const auto& kv : env) argv.insert(argv.end(), {"--env", kv.first});
+    // The termination message file, writable by any user the pod runs as.
+    WriteFile(term_file, "");
+    std::filesystem::permissions(term_file, std::filesystem::perms(0666));
+    std::string term_path = GetString(c, {"terminationMessagePath"});
+    argv.insert(argv.end(), {"--volume", term_file + ":" + (term_path.empty() ? "/dev/termination-log" : term_path)});
+    // The ConfigMap volumes this container mounts.
+    if (const Json* vm = GetField(c, {"volumeMounts"}); vm && vm->is_array()) {
+      for (const Json& m : vm->as_array()) {
+        const std::string path = GetString(m, {"mountPath"});
+        if (std::find(config_map_mounts.begin(), config_map_mounts.end(), path) == config_map_mounts.end()) continue;
+        std::filesystem::create_directories(pod_root + path);
+        argv.insert(argv.end(), {"--volume", pod_root + path + ":" + path + ":ro"});
+      }
+    }
+    // The test's directories for this image (its /migrations), read-only.
+    std::map<std::string, std::string> paths = options.paths;
+    if (auto by_image = options.image_paths.find(GetString(c, {"image"})); by_image != options.image_paths.end()) {
+      for (const auto& kv : by_image->second) paths[kv.first] = kv.second;
+    }
+    for (const auto& [container_path, host_path] : paths) {
+      if (std::filesystem::exists(host_path)) argv.insert(argv.end(), {"--volume", host_path + ":" + container_path + ":ro"});
+    }
+    if (const Json* dir = GetField(c, {"workingDir"}); dir && dir->is_string()) {
+      argv.insert(argv.end(), {"--workdir", dir->as_string()});
+    }
+    if (const Json* command = GetField(c, {"command"}); command && command->is_array()) {
+      argv.insert(argv.end(), {"--entrypoint", command->serialize()});
+    }
+    argv.push_back(options.container_image);
+    const size_t first_arg = argv.size();
+    if (const Json* args = GetField(c, {"args"}); args && args->is_array()) {
+      for (const Json& a : args->as_array()) argv.push_back(a.as_string());
+    }
+    // The product's output, recorded under its command for the secrets grep.
+    ro.product_command = (argv.size() > first_arg ? argv[first_arg] : std::string("")) + " (in the image)";
+    RunResult r = RunProcess(argv, ro);
+    if (r.timed_out) RunProcess({"podman", "rm", "--force", name});
+    return r;
+  }
+
   Json Terminated(int code, const std::string& message, const std::string& started) {
     Json t = Json::object();
     t["exitCode"] = Json::number(code);
@@ -184,7 +291,7 @@ struct KubeletSimulator::Impl {
     pod["status"]["phase"] = Json::string("Running");
     pod["status"]["startTime"] = Json::string(NowUtc());
 
-    // Projected ConfigMap volumes become directories under the pod's own
+    // ConfigMap volumes (plain or projected) become directories under the pod's own
     // root; container paths at or above a mount point are mapped there.
     const std::string pod_root = options.work_dir + "/" + pod_name + "-root";
     std::vector<std::string> mounts;
@@ -202,11 +309,15 @@ struct KubeletSimulator::Impl {
             }
           }
         }
-        const Json* sources = GetField(v, {"projected", "sources"});
-        if (mount_path.empty() || sources == nullptr || !sources->is_array()) continue;
+        std::vector<std::string> config_maps;  // a configMap volume, or a projected one's sources
+        if (const Json* sources = GetField(v, {"projected", "sources"}); sources && sources->is_array()) {
+          for (const Json& src : sources->as_array()) config_maps.push_back(GetString(src, {"configMap", "name"}));
+        } else if (GetField(v, {"configMap", "name"}) != nullptr) {
+          config_maps.push_back(GetString(v, {"configMap", "name"}));
+        }
+        if (mount_path.empty() || config_maps.empty()) continue;
         mounts.push_back(mount_path);
-        for (const Json& src : sources->as_array()) {
-          const std::string cm = GetString(src, {"configMap", "name"});
+        for (const std::string& cm : config_maps) {
           kube::ApiResponse r = client->Get(kube::ResourcePath("", "v1", "configmaps", ns, cm));
           if (const Json* data = GetField(r.body, {"data"}); r.ok() && data && data->is_object()) {
             for (const auto& kv : data->as_object()) {
@@ -249,23 +360,30 @@ struct KubeletSimulator::Impl {
         std::string error;
         int code;
         std::string message;
+        const std::string term_file =
+            options.work_dir + "/" + pod_name + "-" + GetString(c, {"name"}) + ".termination-log";
+        const auto timeout = std::chrono::seconds(GetInt(job, {"spec", "activeDeadlineSeconds"}, 600));
         if (!ResolveEnv(c, ns, pod_name, &env, &error)) {
           code = 1;
           message = error;
         } else {
-          std::string term_file = options.work_dir + "/" + pod_name + "-" + GetString(c, {"name"}) + ".termination-log";
-          std::vector<std::string> argv{options.binary};
-          if (const Json* args = GetField(c, {"args"}); args && args->is_array()) {
-            for (const Json& a : args->as_array()) {
-              std::string v = a.as_string();
-              argv.push_back(v == "/dev/termination-log" ? term_file : map_path(v, GetString(c, {"image"})));
+          RunResult r;
+          if (options.container_image.empty()) {
+            std::vector<std::string> argv{options.binary};
+            if (const Json* args = GetField(c, {"args"}); args && args->is_array()) {
+              for (const Json& a : args->as_array()) {
+                std::string v = a.as_string();
+                argv.push_back(v == "/dev/termination-log" ? term_file : map_path(v, GetString(c, {"image"})));
+              }
             }
+            RunOptions ro;
+            ro.env = env;
+            ro.env["KUBERNETES_SERVICE_HOST"] = kUnset;
+            ro.timeout = timeout;
+            r = RunProcess(argv, ro);
+          } else {
+            r = RunContainer(pod, c, env, pod_root, mounts, term_file, timeout);
           }
-          RunOptions ro;
-          ro.env = env;
-          ro.env["KUBERNETES_SERVICE_HOST"] = kUnset;
-          ro.timeout = std::chrono::seconds(GetInt(job, {"spec", "activeDeadlineSeconds"}, 600));
-          RunResult r = RunProcess(argv, ro);
           code = r.exit_code;
           message = ReadFile(term_file);
           if (message.empty() && code != 0) {  // FallbackToLogsOnError

@@ -90,11 +90,28 @@ void OperatorTest::TearDown() {
   api_.reset();
 }
 
+namespace {
+
+// SCHEMAGATE_KUBELET_IMAGE names a locally built image: the kubelet
+// simulator then runs the runner pods from it (container mode).
+std::string KubeletImage() {
+  const char* image = std::getenv("SCHEMAGATE_KUBELET_IMAGE");
+  return image == nullptr ? "" : image;
+}
+
+}  // namespace
+
 void OperatorTest::StartKubelet(const std::string& migrations_dir) {
   KubeletSimulator::Options o;
   o.api_url = api_->url();
   o.binary = SchemagateBinary();
-  o.paths["/migrations"] = migrations_dir;
+  o.container_image = KubeletImage();
+  // The image bundles the source tree's migrations: from the image, those
+  // are its own /migrations, not a mounted copy.
+  if (o.container_image.empty() ||
+      fs::weakly_canonical(migrations_dir) != fs::weakly_canonical(fs::path(SourceDir()) / "migrations")) {
+    o.paths["/migrations"] = migrations_dir;
+  }
   o.work_dir = tmp_->path();
   kubelet_ = std::make_unique<KubeletSimulator>(o);
 }
@@ -103,6 +120,7 @@ void OperatorTest::StartKubeletWithImages(const std::map<std::string, std::strin
   KubeletSimulator::Options o;
   o.api_url = api_->url();
   o.binary = SchemagateBinary();
+  o.container_image = KubeletImage();
   for (const auto& [image, dir] : migrations_by_image) o.image_paths[image]["/migrations"] = dir;
   o.work_dir = tmp_->path();
   kubelet_ = std::make_unique<KubeletSimulator>(o);

@@ -45,8 +45,8 @@ bool IsProduct(const std::vector<std::string>& argv) {
 
 Child::Child(const std::vector<std::string>& argv, const RunOptions& options)
     : stdin_data_(options.stdin_data), timeout_(options.timeout),
-      product_(IsProduct(argv)),
-      command_(argv.size() > 1 ? argv[1] : "") {
+      product_(!options.product_command.empty() || IsProduct(argv)),
+      command_(!options.product_command.empty() ? options.product_command : argv.size() > 1 ? argv[1] : "") {
   int out[2], err[2], in[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");

@@ -19,6 +19,9 @@ struct RunOptions {
   std::map<std::string, std::string> env;   // overrides; kUnset removes
   std::string stdin_data;
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
+  // Set when the product runs inside (a container of the image), naming its
+  // command: the output is then recorded like the binary under test's.
+  std::string product_command;
 };
 
 struct RunResult {
