@@ -1,27 +1,29 @@
-# syntax=docker/dockerfile:1
 # schemagate: the migration runner and the operator in one image, with the
 # bundled OCR identity migrations at /migrations.
 
 FROM debian:12 AS build
+# libpq is linked statically; its two companion archives come from
+# postgresql-server-dev at libpq-dev's exact version (the script says why).
+# One step with one `apt-get update`: libpq-dev and the archives are then
+# always from the same package lists, even after a new libpq release.
+COPY scripts/fetch-libpq-archives.sh /tmp/
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       libpqxx-dev libpq-dev libcpprest-dev libssl-dev libyaml-cpp-dev \
       libboost-program-options-dev libspdlog-dev libfmt-dev \
+    && bash /tmp/fetch-libpq-archives.sh \
     && rm -rf /var/lib/apt/lists/*
-# libpq is linked statically; its two companion archives come from
-# postgresql-server-dev at libpq-dev's exact version (the script says why).
-COPY scripts/fetch-libpq-archives.sh /tmp/
-RUN apt-get update && bash /tmp/fetch-libpq-archives.sh && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY src ./src
-COPY tests ./tests
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
     && cmake --build /build -j"$(nproc)" --target schemagate schemagate-operator \
     && strip /build/schemagate /build/schemagate-operator
-# /migrations holds versions/, the template and a schemagate.yaml whose
-# script_location is that directory itself.
+# /migrations holds versions/, the template, the declared schema (schema/,
+# for `check --schema`) and a schemagate.yaml whose script_location is that
+# directory itself.
 COPY migrations /out/migrations
+COPY schema /out/migrations/schema
 COPY schemagate.yaml /tmp/schemagate.yaml
 RUN sed 's|^script_location:.*|script_location: .|' /tmp/schemagate.yaml > /out/migrations/schemagate.yaml
 

