@@ -84,10 +84,7 @@ void PrintRunJson(Context& ctx, const Report& report, const RunOutcome& outcome)
 // files may not define. A relative target (+N, -N) counts from those heads,
 // so it needs them known.
 Result<Heads> WantedRevisions(const RevisionGraph& graph, const Heads& heads, const std::string& target) {
-  if (!target.empty() && (target[0] == '+' || target[0] == '-')) {
-    SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, heads));
-  }
-  if (target == "base") return PlanUpgrade(graph, heads, target).status();  // refused, as always
+  if (TargetCountsFromDatabase(target)) SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, heads));
   return ResolveTarget(graph, heads, target, Direction::kUpgrade);
 }
 
@@ -187,21 +184,31 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
   SG_RETURN_IF_ERROR(l.set->CheckChecksums(state->heads, state->checksums));
   auto plan = plan_for(state->heads);
   if (!plan.ok()) return plan.status();
+  // An upgrade to a target below the database (or to base) does nothing and
+  // succeeds, as in Alembic. The operator says what its downgradePolicy
+  // wants instead: --allow-downgrade turns the run into a downgrade,
+  // --forbid-downgrade refuses it (the Migration stalls).
+  std::string past_line;
   if (direction == Direction::kUpgrade && plan->steps.empty()) {
-    // A target below the current revision: Alembic refuses to "upgrade"
-    // down; --allow-downgrade (the operator's downgradePolicy: Allow) turns
-    // the run into a downgrade.
     auto down = PlanDowngrade(graph, state->heads, target);
     if (down.ok() && !down->steps.empty()) {
-      if (!vm.count("allow-downgrade")) {
+      if (vm.count("allow-downgrade")) {
+        direction = Direction::kDowngrade;
+        plan = std::move(down);
+      } else if (vm.count("forbid-downgrade")) {
         return Status::Validation("target " + target + " is below the current revision " +
-                                  JoinHeads(state->heads) + ": upgrading to it would mean reverting " +
+                                  JoinHeads(state->heads) + ": reaching it would mean reverting " +
                                   std::to_string(down->steps.size()) +
-                                  " migration(s); run 'schemagate downgrade " + target +
-                                  "' (or set downgradePolicy: Allow on the Migration)");
+                                  " migration(s), and downgrades are forbidden (set downgradePolicy: Allow on "
+                                  "the Migration, or run 'schemagate downgrade " + target + "')");
+      } else {
+        past_line = "Database at " + JoinHeads(state->heads) + " is already past target " + target +
+                    (report.have_target && report.target_heads != Heads{target}
+                         ? " (" + JoinHeads(report.target_heads) + ")"
+                         : "") +
+                    ": nothing to upgrade ('schemagate downgrade " + target + "' would revert " +
+                    std::to_string(down->steps.size()) + " migration(s))";
       }
-      direction = Direction::kDowngrade;
-      plan = std::move(down);
     }
   }
 
@@ -261,7 +268,9 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     report.to_heads = outcome.to_heads;
   }
   report.pending = 0;
-  if (outcome.steps.empty()) {
+  if (outcome.steps.empty() && !past_line.empty() && outcome.to_heads == state->heads) {
+    ctx.out().Info(past_line, {{"event", "past_target"}, {"heads", JoinHeads(outcome.to_heads)}});
+  } else if (outcome.steps.empty()) {
     ctx.out().Info("Already at " + JoinHeads(outcome.to_heads) + "; nothing to " +
                        DirectionName(direction),
                    {{"event", "up_to_date"}, {"heads", JoinHeads(outcome.to_heads)}});
@@ -519,11 +528,14 @@ Status RunWait(Context& ctx, const po::variables_map& vm) {
 void DefineRun(po::options_description& d, po::positional_options_description& p, bool upgrade) {
   d.add_options()("target", upgrade ? po::value<std::string>()->default_value("head")
                                     : po::value<std::string>()->required(),
-                  upgrade ? "target revision (head, heads, REV, +N, LABEL@head)"
-                          : "target revision (base, REV, -N)")
+                  upgrade ? "target revision (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N, ...)"
+                          : "target revision (base, REV, -N, REV-N, LABEL@base, LABEL@-N, ...)")
       ("sql", "print the SQL instead of running it (offline; TARGET may be FROM:TO)")
       ("single-transaction", "run every migration in one transaction");
-  if (upgrade) d.add_options()("allow-downgrade", "if TARGET is below the current revision, downgrade to it");
+  if (upgrade) {
+    d.add_options()("allow-downgrade", "if TARGET is below the current revision, downgrade to it")
+        ("forbid-downgrade", "if TARGET is below the current revision, fail (exit 4) instead of doing nothing");
+  }
   p.add("target", 1);
 }
 

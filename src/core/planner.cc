@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <functional>
 
 namespace schemagate {
 namespace {
@@ -40,35 +41,6 @@ bool IsAncestor(const RevisionGraph& g, const std::string& a, const std::string&
 void SortTopo(const RevisionGraph& g, Heads& heads) {
   std::sort(heads.begin(), heads.end(),
             [&g](const std::string& x, const std::string& y) { return g.TopoIndex(x) < g.TopoIndex(y); });
-}
-
-// One step along down_revision edges, up (children) or down (parents).
-// `from` empty means base (going up: the bases).
-Result<std::string> StepOnce(const RevisionGraph& g, const std::string& from, bool up, const std::string& spec) {
-  std::vector<std::string> next = up ? (from.empty() ? g.Bases() : g.Children(from)) : g.DownRevisions(from);
-  if (next.empty()) {
-    if (!up) return std::string();  // below a base is base
-    return Status::Validation("target " + spec + ": there is no revision above " + (from.empty() ? "base" : from));
-  }
-  if (next.size() > 1) {
-    return Status::Validation("target " + spec + " is ambiguous: " + (from.empty() ? std::string("base") : from) +
-                              (up ? " branches into " : " merges ") + Join(next) +
-                              "; name the branch (e.g. " + next[0] + (up ? "" : "-N") + ")");
-  }
-  return next[0];
-}
-
-Result<Heads> Walk(const RevisionGraph& g, std::string from, int steps, bool up, const std::string& spec) {
-  for (int i = 0; i < steps; ++i) {
-    if (!up && from.empty()) {
-      return Status::Validation("target " + spec + " goes below base");
-    }
-    auto next = StepOnce(g, from, up, spec);
-    if (!next.ok()) return next.status();
-    from = *next;
-  }
-  if (from.empty()) return Heads{};
-  return Heads{from};
 }
 
 }  // namespace
@@ -119,81 +91,347 @@ Status CheckHeadsKnown(const RevisionGraph& graph, const Heads& current_heads) {
   return UnknownHeadsError(unknown, "");
 }
 
-Result<Heads> ResolveTarget(const RevisionGraph& g, const Heads& current, std::string_view target,
-                            Direction direction) {
-  const std::string spec(target);
-  if (spec.empty()) return Status::Validation("empty target");
-  if (spec == "base") return Heads{};
-  if (spec == "heads") return g.Heads();
-  if (spec == "head") {
-    Heads heads = g.Heads();
-    if (heads.size() > 1) {
-      return Status::Validation("'head' is ambiguous: the migrations have " + std::to_string(heads.size()) +
-                                " heads (" + Join(heads) + "); use 'heads', a LABEL@head or REV, or merge them with 'schemagate merge'");
-    }
-    return heads;
-  }
-  size_t at = spec.find('@');
+namespace {
+
+// A target spec split as Alembic reads it: `[BRANCH@]SYMBOL`, where SYMBOL
+// is `head`, `heads`, `base` or a revision reference, or `[BRANCH@][SYMBOL]+N`
+// / `-N` (no SYMBOL: relative to the database's heads).
+struct Target {
+  std::string spec;
+  std::string branch;  // before '@'; empty when there is none
+  std::string symbol;
+  bool relative = false;
+  int steps = 0;  // signed; relative targets only
+};
+
+Result<Target> ParseTarget(std::string_view text) {
+  Target t;
+  t.spec = std::string(text);
+  if (text.empty()) return Status::Validation("empty target");
+  std::string rest = t.spec;
+  const size_t at = rest.find('@');
   if (at != std::string::npos) {
-    const std::string branch = spec.substr(0, at), what = spec.substr(at + 1);
-    if (what != "head") {
-      return Status::Validation("target " + spec + ": only BRANCH@head is supported after '@'");
+    t.branch = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    if (t.branch.empty() || rest.empty() || rest.find('@') != std::string::npos) {
+      return Status::Validation("target " + t.spec +
+                                ": expected BRANCH@WHAT, e.g. shop@head, shop@heads, shop@base, shop@-1, "
+                                "shop@head-1, shop@base+1 or shop@REV");
     }
-    auto root = g.Resolve(branch);
-    if (!root.ok()) return root.status().Prefixed("target " + spec);
-    // Heads reachable from the branch's revision through down_revision edges.
-    RevisionSet reach;
-    std::vector<std::string> stack{*root};
-    while (!stack.empty()) {
-      std::string cur = stack.back();
-      stack.pop_back();
-      if (!reach.insert(cur).second) continue;
-      for (const std::string& c : g.Children(cur)) stack.push_back(c);
-    }
-    Heads heads;
-    for (const std::string& h : g.Heads()) {
-      if (reach.count(h)) heads.push_back(h);
-    }
-    if (heads.size() != 1) {
-      return Status::Validation("target " + spec + " is ambiguous: branch " + branch + " has heads " + Join(heads));
-    }
-    return heads;
   }
-  // Relative forms: +N, -N, REV+N, REV-N.
-  size_t sign = spec.find_first_of("+-");
-  if (sign != std::string::npos && AllDigits(spec.substr(sign + 1))) {
-    const bool up = spec[sign] == '+';
+  const size_t sign = rest.find_last_of("+-");
+  if (sign != std::string::npos && AllDigits(rest.substr(sign + 1))) {
     // Saturating: a walk ends at a head or below base long before INT_MAX
     // steps, so any larger count fails the same way (std::stoi would throw).
     int steps = 0;
-    for (char c : spec.substr(sign + 1)) {
+    for (char c : rest.substr(sign + 1)) {
       steps = steps > (INT_MAX - 9) / 10 ? INT_MAX : steps * 10 + (c - '0');
     }
-    std::string from;
-    if (sign == 0) {
-      if (current.size() > 1) {
-        return Status::Validation("target " + spec + " is relative to the current revision, but the database has " +
-                                  std::to_string(current.size()) + " heads (" + Join(current) +
-                                  "); use REV" + spec + " instead");
-      }
-      if (current.empty() && !up) {
-        return Status::Validation("target " + spec + ": the database is at base; there is nothing to go down from");
-      }
-      if (!current.empty()) from = current[0];
-    } else {
-      auto rev = g.Resolve(spec.substr(0, sign));
-      if (!rev.ok()) return rev.status().Prefixed("target " + spec);
-      from = *rev;
+    t.relative = true;
+    t.symbol = rest.substr(0, sign);
+    t.steps = rest[sign] == '-' ? -steps : steps;
+    return t;
+  }
+  t.symbol = rest;  // ids have no '+' or '-'; a label may, and is looked up as it is
+  return t;
+}
+
+// The revision BRANCH names (Alembic's _resolve_branch): a label, an id or a
+// unique prefix. Empty when the target names no branch.
+Result<std::string> BranchRevision(const RevisionGraph& g, const Target& t) {
+  if (t.branch.empty()) return std::string();
+  auto id = g.Resolve(t.branch);
+  if (!id.ok()) return id.status().Prefixed("target " + t.spec + ": no branch '" + t.branch + "'");
+  return id;
+}
+
+Heads Filter(const Heads& ids, const RevisionSet& keep) {
+  Heads out;
+  for (const std::string& id : ids) {
+    if (keep.count(id)) out.push_back(id);
+  }
+  return out;
+}
+
+// Script heads on the branch's line (every script head without a branch).
+Heads BranchHeads(const RevisionGraph& g, const std::string& branch_id) {
+  return branch_id.empty() ? g.Heads() : Filter(g.Heads(), g.Line(branch_id));
+}
+
+// `heads` without a branch: the revisions nothing builds on, through
+// down_revision or depends_on (Alembic's "real" heads).
+Heads AllHeads(const RevisionGraph& g) {
+  const auto& all = g.TopologicalOrder();
+  return g.HeadsOf(RevisionSet(all.begin(), all.end()));
+}
+
+// `head` / `BRANCH@head`: the one head of the branch (of the tree without one).
+Result<Heads> OneHead(const RevisionGraph& g, const Target& t, const std::string& branch_id) {
+  Heads heads = BranchHeads(g, branch_id);
+  if (heads.size() <= 1) return heads;
+  if (branch_id.empty()) {
+    return Status::Validation("'head' is ambiguous: the migrations have " + std::to_string(heads.size()) +
+                              " heads (" + Join(heads) +
+                              "); use 'heads', a LABEL@head or REV, or merge them with 'schemagate merge'");
+  }
+  return Status::Validation("target " + t.spec + " is ambiguous: branch " + t.branch + " has heads " + Join(heads));
+}
+
+// A revision reference, on the branch's line when there is a branch (a
+// prefix then only matches revisions on it, as in Alembic).
+Result<std::string> Ident(const RevisionGraph& g, const Target& t, const std::string& symbol,
+                          const std::string& branch_id) {
+  RevisionSet line;
+  std::function<bool(const std::string&)> keep;
+  if (!branch_id.empty()) {
+    line = g.Line(branch_id);
+    keep = [&line](const std::string& id) { return line.count(id) > 0; };
+  }
+  auto id = g.Resolve(symbol, keep);
+  if (!id.ok()) {
+    const size_t sign = symbol.find_last_of("+-");
+    if (!t.relative && sign != std::string::npos) {
+      return Status::Validation("target '" + t.spec + "': expected a number after '" + symbol[sign] + "'");
     }
-    return Walk(g, from, steps, up, spec);
+    if (!branch_id.empty()) return id.status().Prefixed("target " + t.spec + ", on branch " + t.branch);
+    return id.status();
   }
-  if (sign != std::string::npos) {
-    return Status::Validation("target '" + spec + "': expected a number after '" + spec[sign] + "'");
+  if (!branch_id.empty() && !line.count(*id)) {
+    return Status::Validation("target " + t.spec + ": revision " + *id + " is not on branch " + t.branch +
+                              " (neither an ancestor nor a descendant of " + branch_id + ")");
   }
-  (void)direction;
-  auto id = g.Resolve(spec);
+  return id;
+}
+
+// Alembic's get_revisions: `heads`, `head`, `base` or a revision, each
+// optionally on a branch. Empty for base.
+Result<Heads> Absolute(const RevisionGraph& g, const Target& t, const std::string& symbol,
+                       const std::string& branch_id) {
+  if (symbol == "base") return Heads{};
+  if (symbol == "heads") return branch_id.empty() ? AllHeads(g) : BranchHeads(g, branch_id);
+  if (symbol == "head") return OneHead(g, t, branch_id);
+  auto id = Ident(g, t, symbol, branch_id);
   if (!id.ok()) return id.status();
   return Heads{*id};
+}
+
+// Alembic's get_revision: as Absolute, but one revision at most; "" is base.
+Result<std::string> Single(const RevisionGraph& g, const Target& t, const std::string& symbol,
+                           const std::string& branch_id) {
+  auto ids = Absolute(g, t, symbol, branch_id);
+  if (!ids.ok()) return ids.status();
+  if (ids->size() > 1) {
+    return Status::Validation("target " + t.spec + ": '" + symbol + "' names " + std::to_string(ids->size()) +
+                              " revisions (" + Join(*ids) + ") where one is needed; name one of them");
+  }
+  return ids->empty() ? std::string() : ids->front();
+}
+
+// Walks `steps` along down_revision edges from `from` ("" is base): up
+// through children (only those on the branch's line when there is a branch),
+// down through parents, where a base steps to base. A fork on the way is an
+// error naming the ways.
+Result<std::string> Walk(const RevisionGraph& g, const Target& t, std::string from, int steps,
+                         const std::string& branch_id) {
+  const bool up = steps > 0;
+  RevisionSet line;
+  if (up && !branch_id.empty()) line = g.Line(branch_id);
+  for (int i = 0; i < (up ? steps : -steps); ++i) {
+    std::vector<std::string> next;
+    if (up) {
+      next = from.empty() ? g.Bases() : g.Children(from);
+      if (!branch_id.empty()) next = Filter(next, line);
+      if (next.empty()) {
+        return Status::Validation("target " + t.spec + ": there is no revision above " +
+                                  (from.empty() ? std::string("base") : from) +
+                                  (branch_id.empty() ? "" : " on branch " + t.branch));
+      }
+    } else {
+      if (from.empty()) return Status::Validation("target " + t.spec + " goes below base");
+      next = g.DownRevisions(from);
+      if (next.empty()) {
+        from.clear();
+        continue;
+      }
+    }
+    if (next.size() > 1) {
+      return Status::Validation("target " + t.spec + " is ambiguous: " + (from.empty() ? std::string("base") : from) +
+                                (up ? " branches into " : " merges ") + Join(next) + "; name the branch (e.g. " +
+                                (up ? next[0] + "@+N" : next[0] + "-N") + ")");
+    }
+    from = next[0];
+  }
+  return from;
+}
+
+Heads AsHeads(const std::string& id) { return id.empty() ? Heads{} : Heads{id}; }
+
+Status SeveralCurrentHeads(const Target& t, const Heads& current) {
+  return Status::Validation("target " + t.spec + " is relative to the current revision, but the database has " +
+                            std::to_string(current.size()) + " heads (" + Join(current) + "); use REV" +
+                            (t.steps > 0 ? "+" : "-") + std::to_string(t.steps > 0 ? t.steps : -t.steps) +
+                            " or LABEL@" + (t.steps > 0 ? "+" : "-") +
+                            std::to_string(t.steps > 0 ? t.steps : -t.steps) + " instead");
+}
+
+// Alembic's _parse_upgrade_target.
+Result<Heads> ResolveUpgrade(const RevisionGraph& g, const Heads& current, const Target& t) {
+  auto branch = BranchRevision(g, t);
+  if (!branch.ok()) return branch.status();
+  const std::string& branch_id = *branch;
+  if (!t.relative) return Absolute(g, t, t.symbol, branch_id);
+  if (t.steps > 0) {
+    std::string from;
+    if (t.symbol.empty()) {
+      Heads start = current;
+      if (!branch_id.empty()) {
+        const RevisionSet line = g.Line(branch_id);
+        start = Filter(current, line);
+        if (start.empty()) {
+          // No database head on the branch: start from the tips of its
+          // applied revisions (below a branch point), else from base.
+          RevisionSet active;
+          for (const std::string& id : g.Ancestors(current, true)) {
+            if (line.count(id)) active.insert(id);
+          }
+          RevisionSet below;
+          for (const std::string& id : active) {
+            for (const std::string& p : g.Parents(id)) below.insert(p);
+          }
+          for (const std::string& id : active) {
+            if (!below.count(id)) start.push_back(id);
+          }
+        }
+      }
+      if (start.size() > 1) return SeveralCurrentHeads(t, start);
+      if (!start.empty()) from = start[0];
+    } else {
+      // SYMBOL+N: the walk starts at SYMBOL; the branch only chooses the way.
+      auto s = Single(g, t, t.symbol, "");
+      if (!s.ok()) return s.status();
+      from = *s;
+    }
+    auto to = Walk(g, t, from, t.steps, branch_id);
+    if (!to.ok()) return to.status();
+    return AsHeads(*to);
+  }
+  if (t.symbol.empty()) {
+    return Status::Validation("target " + t.spec + " counts down from the current revision, and upgrade only goes up; "
+                              "run 'schemagate downgrade " + t.spec + "'");
+  }
+  auto from = Single(g, t, t.symbol, branch_id);
+  if (!from.ok()) return from.status();
+  auto to = Walk(g, t, *from, t.steps, "");
+  if (!to.ok()) return to.status();
+  return AsHeads(*to);
+}
+
+// What a downgrade goes down to: `target` (empty: base) and the branch that
+// narrows what is reverted when the target has several children.
+struct DownTarget {
+  Heads target;
+  std::string branch_id;
+  std::string branch;  // as written
+};
+
+// Alembic's _parse_downgrade_target.
+Result<DownTarget> ResolveDowngrade(const RevisionGraph& g, const Heads& current, const Target& t) {
+  auto branch = BranchRevision(g, t);
+  if (!branch.ok()) return branch.status();
+  DownTarget d;
+  d.branch_id = *branch;
+  d.branch = t.branch;
+  if (!t.relative) {
+    // As Alembic: the revision is looked up on its own; the branch only
+    // narrows which of its children are reverted.
+    auto s = Single(g, t, t.symbol, "");
+    if (!s.ok()) return s.status();
+    d.target = AsHeads(*s);
+    return d;
+  }
+  if (t.steps >= 0) {
+    if (t.symbol.empty()) {
+      return Status::Validation("target " + t.spec + " counts up from the current revision, and downgrade only goes "
+                                "down; run 'schemagate upgrade " + t.spec + "'");
+    }
+    auto from = Single(g, t, t.symbol, "");
+    if (!from.ok()) return from.status();
+    auto to = Walk(g, t, *from, t.steps, d.branch_id);
+    if (!to.ok()) return to.status();
+    d.target = AsHeads(*to);
+    return d;
+  }
+  std::string from;
+  if (t.symbol.empty()) {
+    if (!d.branch_id.empty()) {
+      const RevisionSet line = g.Line(d.branch_id);
+      Heads on = Filter(current, line);
+      if (on.empty()) {
+        // Heads the branch shares with others through depends_on: the tips
+        // (along down_revision) of everything applied, on the branch.
+        const RevisionSet applied = g.Ancestors(current, true);
+        for (const std::string& id : applied) {
+          bool tip = true;
+          for (const std::string& c : g.Children(id)) tip = tip && !applied.count(c);
+          if (tip && line.count(id)) on.push_back(id);
+        }
+      }
+      if (on.empty()) {
+        return Status::Validation("target " + t.spec + ": nothing on branch " + t.branch +
+                                  " is applied (the database is at " + Join(current) + ")");
+      }
+      if (on.size() > 1) return SeveralCurrentHeads(t, on);
+      from = on[0];
+    } else {
+      if (current.empty()) {
+        return Status::Validation("target " + t.spec + ": the database is at base; there is nothing to go down from");
+      }
+      // Alembic picks one of several heads by row order and warns that it
+      // will stop; schemagate refuses.
+      if (current.size() > 1) return SeveralCurrentHeads(t, current);
+      from = current[0];
+      d.branch_id = from;  // as Alembic: the revert stays on that head's line
+      d.branch = from;
+    }
+  } else {
+    auto s = Single(g, t, t.symbol, d.branch_id);
+    if (!s.ok()) return s.status();
+    from = *s;
+  }
+  auto to = Walk(g, t, from, t.steps, "");
+  if (!to.ok()) return to.status();
+  d.target = AsHeads(*to);
+  return d;
+}
+
+RevisionSet VersionedAncestors(const RevisionGraph& g, const std::string& id) {
+  RevisionSet out{id};
+  std::vector<std::string> stack{id};
+  while (!stack.empty()) {
+    std::string cur = stack.back();
+    stack.pop_back();
+    for (const std::string& p : g.DownRevisions(cur)) {
+      if (out.insert(p).second) stack.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool TargetCountsFromDatabase(std::string_view target) {
+  auto t = ParseTarget(target);
+  return t.ok() && t->relative && t->symbol.empty();
+}
+
+Result<Heads> ResolveTarget(const RevisionGraph& g, const Heads& current, std::string_view target,
+                            Direction direction) {
+  auto t = ParseTarget(target);
+  if (!t.ok()) return t.status();
+  if (direction == Direction::kUpgrade) return ResolveUpgrade(g, current, *t);
+  auto d = ResolveDowngrade(g, current, *t);
+  if (!d.ok()) return d.status();
+  return d->target;
 }
 
 Result<Plan> PlanUpgrade(const RevisionGraph& g, const Heads& current, std::string_view target) {
@@ -202,9 +440,6 @@ Result<Plan> PlanUpgrade(const RevisionGraph& g, const Heads& current, std::stri
   Plan plan;
   plan.from_heads = current;
   SortTopo(g, plan.from_heads);
-  if (dest->empty()) {
-    return Status::Validation("'upgrade base' does nothing; to remove every migration use 'downgrade base'");
-  }
   RevisionSet applied = g.Ancestors(current, true);
   RevisionSet wanted = g.Ancestors(*dest, true);
   std::vector<std::string> todo;
@@ -233,25 +468,41 @@ Result<Plan> PlanUpgrade(const RevisionGraph& g, const Heads& current, std::stri
 }
 
 Result<Plan> PlanDowngrade(const RevisionGraph& g, const Heads& current, std::string_view target) {
-  auto dest = ResolveTarget(g, current, target, Direction::kDowngrade);
+  auto t = ParseTarget(target);
+  if (!t.ok()) return t.status();
+  auto dest = ResolveDowngrade(g, current, *t);
   if (!dest.ok()) return dest.status();
   Plan plan;
   plan.from_heads = current;
   SortTopo(g, plan.from_heads);
   RevisionSet applied = g.Ancestors(current, true);
+  // Alembic's rule: revert the target's children along down_revision (every
+  // base for `base`) and whatever descends from them, depends_on included;
+  // a revision that only depends on the target stays, as the target does.
+  std::vector<std::string> roots = dest->target.empty() ? g.Bases() : g.Children(dest->target[0]);
+  if (!dest->branch_id.empty() && roots.size() > 1) {
+    const RevisionSet on_branch = VersionedAncestors(g, dest->branch_id);
+    roots = Filter(roots, on_branch);
+    if (roots.empty()) {
+      return Status::Validation("cannot downgrade to " + t->spec + ": no child of " + Join(dest->target) +
+                                " leads to branch " + dest->branch);
+    }
+  }
   RevisionSet remove;
-  if (dest->empty()) {
-    remove = applied;
-  } else {
-    for (const std::string& d : *dest) {
-      if (!applied.count(d)) {
-        return Status::Validation("cannot downgrade to " + std::string(target) + ": revision " + d +
-                                  " is not applied (the database is at " + Join(current) + "); use upgrade to go up");
-      }
+  for (const std::string& id : g.Descendants(roots, true)) {
+    if (applied.count(id)) remove.insert(id);
+  }
+  if (!dest->target.empty() && remove.empty() &&
+      std::find(current.begin(), current.end(), dest->target[0]) == current.end()) {
+    const std::string& d = dest->target[0];
+    if (!applied.count(d)) {
+      return Status::Validation("cannot downgrade to " + t->spec + ": revision " + d +
+                                " is not applied (the database is at " + Join(current) + "); use upgrade to go up");
     }
-    for (const std::string& id : g.Descendants(*dest, false)) {
-      if (applied.count(id)) remove.insert(id);
-    }
+    return Status::Validation("cannot downgrade to " + t->spec + ": revision " + d +
+                              " is applied only because " + Join(current) +
+                              " depends on it, and nothing above it is applied; name a revision the database "
+                              "descends from");
   }
   std::vector<std::string> order(remove.begin(), remove.end());
   SortTopo(g, order);
@@ -286,18 +537,36 @@ Result<Heads> PlanStamp(const RevisionGraph& g, const Heads& current, const std:
                         bool purge) {
   Heads heads = purge ? Heads{} : current;
   for (const std::string& spec : targets) {
-    if (spec == "base") {
-      heads.clear();
+    auto t = ParseTarget(spec);
+    if (!t.ok()) return t.status();
+    if (t->relative) {
+      return Status::Validation("stamp " + spec +
+                                ": stamp takes revisions, heads, base or BRANCH@..., not steps (as Alembic); "
+                                "name the revision ('schemagate history' lists them)");
+    }
+    auto branch = BranchRevision(g, *t);
+    if (!branch.ok()) return branch.status();
+    auto ids = Absolute(g, *t, t->symbol, *branch);
+    if (!ids.ok()) return ids.status();
+    if (ids->empty()) {
+      // base clears the table; BRANCH@base only the heads on the branch's
+      // line (depends_on included), as Alembic.
+      Heads next;
+      if (!branch->empty()) {
+        for (const std::string& h : heads) {
+          const bool related = g.Ancestors({h}, true).count(*branch) || g.Descendants({h}, true).count(*branch);
+          if (!related) next.push_back(h);
+        }
+      }
+      heads = next;
       continue;
     }
-    auto ids = ResolveTarget(g, heads, spec, Direction::kUpgrade);
-    if (!ids.ok()) return ids.status();
-    for (const std::string& t : *ids) {
+    for (const std::string& id : *ids) {
       Heads next;
       for (const std::string& h : heads) {
-        if (h != t && !IsAncestor(g, h, t) && !IsAncestor(g, t, h)) next.push_back(h);
+        if (h != id && !IsAncestor(g, h, id) && !IsAncestor(g, id, h)) next.push_back(h);
       }
-      next.push_back(t);
+      next.push_back(id);
       heads = next;
     }
   }

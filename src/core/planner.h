@@ -51,31 +51,49 @@ std::vector<VersionWrite> VersionWrites(const Heads& before, const Heads& after)
 // unknown ones ("the database is at revision X, which no migration file defines").
 Status CheckHeadsKnown(const RevisionGraph& graph, const Heads& current_heads);
 
-// Target specs (design.md §4):
-//   head        the single script head (kValidation naming them if several)
-//   heads       every script head
-//   base        nothing applied (downgrade / stamp only)
-//   X@head      the head of the branch that X (label or revision) is on
-//   +N / -N     N steps up / down from the single current head
-//   X+N / X-N   N steps up / down from revision X
-//   X           a revision id, a unique prefix of 4+ characters, or a label
-// A step that would have to choose between two branches is an error that
-// names them.
+// Target specs (design.md §4), read as Alembic 1.8 reads them:
+//   head, heads, base   the single script head (kValidation naming them if
+//                       several), every head, nothing applied
+//   REV                 an id, a branch label, or a unique prefix of an id
+//                       or label (names of 3 characters or fewer match only
+//                       in full)
+//   +N / -N             N steps up / down from the database's single head
+//   REV+N / REV-N       N steps up / down from REV; REV may be head or base
+//                       (head-1, base+2)
+//   B@head, B@heads,    on branch B (a label, an id or a prefix: a revision
+//   B@base, B@REV,      "on" B is an ancestor or descendant of it along
+//   B@+N, B@-N,         down_revision): its head, its heads, base, REV (which
+//   B@head-N, B@base+N  must be on it; a prefix only matches on it), steps
+//                       from the database's head on B, walks that keep to B
+// A walk that would have to choose between two branches is an error that
+// names them. Upgrades take no -N and downgrades no +N (as Alembic); stamp
+// takes no relative form at all. In a downgrade, B@X looks X up on its own,
+// and B only chooses which of X's children are reverted (Alembic's meaning).
+
+// True for +N, -N, B@+N and B@-N: targets that count from the database's
+// heads, so those must be revisions the files define.
+bool TargetCountsFromDatabase(std::string_view target);
 
 // The revisions that must be applied to reach `target` from `current_heads`,
-// parents before children. A target already reached plans no steps.
+// parents before children. A target already reached, or below the database,
+// or base, plans no steps (Alembic does nothing then).
 Result<Plan> PlanUpgrade(const RevisionGraph& graph, const Heads& current_heads,
                          std::string_view target);
 
-// The revisions that must be unapplied to go down to `target`: every applied
-// descendant of the target, children before parents. kValidation when the
-// target is not below the current heads.
+// The revisions that must be unapplied to go down to `target`, children
+// before parents, as Alembic chooses them: the target's children along
+// down_revision (for base: every base), narrowed to branch B's way for
+// B@..., and every applied revision descending from those, depends_on
+// included. A revision that merely depends on the target stays. kValidation
+// when nothing would be reverted and the target is not a database head (not
+// applied, or applied only as a dependency).
 Result<Plan> PlanDowngrade(const RevisionGraph& graph, const Heads& current_heads,
                            std::string_view target);
 
 // The head set after stamping `targets` over `current_heads` (empty when
 // `purge`): each target replaces the heads it is an ancestor or descendant
-// of; `base` clears everything. Runs nothing.
+// of; `base` clears everything, `B@base` the heads on B's line. Absolute
+// targets only (kValidation for +N, -N, REV+N, ...). Runs nothing.
 Result<Heads> PlanStamp(const RevisionGraph& graph, const Heads& current_heads,
                         const std::vector<std::string>& targets, bool purge);
 

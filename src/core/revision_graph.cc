@@ -137,26 +137,55 @@ const Revision* RevisionGraph::Find(std::string_view id) const {
   return it == nodes_.end() ? nullptr : &it->second.revision;
 }
 
-Result<std::string> RevisionGraph::Resolve(std::string_view ref) const {
+Result<std::string> RevisionGraph::Resolve(std::string_view ref,
+                                           const std::function<bool(const std::string&)>& keep) const {
   if (nodes_.find(ref) != nodes_.end()) return std::string(ref);
   auto label = labels_.find(ref);
   if (label != labels_.end()) return label->second;
   if (ref.empty()) return Status::Validation("empty revision reference");
-  if (ref.size() < 4) {
-    return Status::Validation("no revision '" + std::string(ref) +
-                              "' (an id prefix needs at least 4 characters)");
-  }
-  std::vector<std::string> matches;
+  // Alembic's partial lookup runs over the keys of its revision map, which
+  // hold the labels beside the ids; names of 3 characters or fewer never
+  // match by prefix.
+  std::vector<std::string> names;
+  std::vector<std::string> revisions;
+  auto consider = [&](const std::string& name, const std::string& id) {
+    if (name.size() <= 3 || name.compare(0, ref.size(), ref) != 0) return;
+    if (keep && !keep(id)) return;
+    names.push_back(name);
+    revisions.push_back(id);
+  };
   for (auto it = nodes_.lower_bound(ref); it != nodes_.end() && it->first.compare(0, ref.size(), ref) == 0; ++it) {
-    matches.push_back(it->first);
+    consider(it->first, it->first);
   }
-  if (matches.size() == 1) return matches[0];
-  if (matches.size() > 1) {
+  for (auto it = labels_.lower_bound(ref); it != labels_.end() && it->first.compare(0, ref.size(), ref) == 0; ++it) {
+    consider(it->first, it->second);
+  }
+  if (names.size() == 1) return revisions[0];
+  if (names.size() > 1) {
+    std::sort(names.begin(), names.end());
     return Status::Validation("revision prefix '" + std::string(ref) + "' is ambiguous: it matches " +
-                              Join(matches));
+                              Join(names));
   }
   return Status::Validation("no revision '" + std::string(ref) + "' among " + std::to_string(nodes_.size()) +
-                            " revisions (not an id, a unique id prefix or a branch label)");
+                            " revisions (not an id, a unique prefix of an id or label, or a branch label)");
+}
+
+RevisionSet RevisionGraph::Line(std::string_view id) const {
+  RevisionSet out;
+  if (!Contains(id)) return out;
+  for (bool up : {true, false}) {
+    std::vector<std::string> stack{std::string(id)};
+    while (!stack.empty()) {
+      std::string cur = stack.back();
+      stack.pop_back();
+      if (!out.insert(cur).second && cur != id) continue;
+      const Node& n = nodes_.find(cur)->second;
+      for (const std::string& next : up ? n.revision.down_revisions : n.children) {
+        if (!out.count(next)) stack.push_back(next);
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> RevisionGraph::Heads() const {

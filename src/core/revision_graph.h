@@ -8,6 +8,7 @@
 #ifndef SCHEMAGATE_CORE_REVISION_GRAPH_H_
 #define SCHEMAGATE_CORE_REVISION_GRAPH_H_
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -37,10 +38,15 @@ class RevisionGraph {
   // The revision with exactly this id; nullptr when absent.
   const Revision* Find(std::string_view id) const;
 
-  // Resolves one revision reference: an exact id, a branch label (the
-  // revision that carries it), or a unique id prefix of at least 4
-  // characters. kValidation on unknown or ambiguous (message lists matches).
-  Result<std::string> Resolve(std::string_view ref) const;
+  // Resolves one revision reference as Alembic does: an exact id, a branch
+  // label (the revision that carries it), or else a prefix of exactly one
+  // name among the ids and labels longer than 3 characters (so `ae1` finds
+  // `ae1027a6acf`, while an id of 3 characters or fewer matches only in
+  // full). With `keep`, only names whose revision it accepts count as prefix
+  // matches (a branch-qualified target looks only along its branch).
+  // kValidation on unknown or ambiguous (the message lists the matches).
+  Result<std::string> Resolve(std::string_view ref,
+                              const std::function<bool(const std::string&)>& keep = nullptr) const;
 
   // Script heads: revisions that are nobody's down_revision (a revision that
   // is only a depends_on target is still a head, as in Alembic). In
@@ -64,6 +70,11 @@ class RevisionGraph {
   // The labels that apply to `id`: its own and those inherited from ancestors
   // along down_revision (Alembic propagates labels up to the next branch point).
   std::vector<std::string> BranchLabelsOf(std::string_view id) const;
+
+  // The revisions on `id`'s line: itself, its ancestors and its descendants
+  // through down_revision only. Alembic's "shares lineage", which decides
+  // whether a revision is on a branch (`LABEL@REV`, `LABEL@head`).
+  RevisionSet Line(std::string_view id) const;
 
   // All ancestors of `ids` through both edge kinds; `ids` included when
   // `inclusive`.

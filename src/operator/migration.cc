@@ -157,7 +157,9 @@ Json BuildRunnerJob(const Json& m, const MigrationSpec& s, const std::string& jo
                          Str("--log-format"), Str("json"), Str("--lock-timeout"),
                          Str(std::to_string(s.lock_timeout_seconds) + "s"), Str("--script-location"),
                          Str(s.config_maps.empty() ? "/migrations" : "/migrations-src")};
-  if (s.allow_downgrade) args.push_back(Str("--allow-downgrade"));
+  // A target below the database: Alembic's upgrade does nothing, while the
+  // Migration's downgradePolicy decides (run it as a downgrade, or stall).
+  args.push_back(Str(s.allow_downgrade ? "--allow-downgrade" : "--forbid-downgrade"));
   if (!s.statement_timeout.empty()) {
     args.push_back(Str("--statement-timeout"));
     args.push_back(Str(s.statement_timeout));

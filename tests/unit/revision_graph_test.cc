@@ -59,21 +59,60 @@ TEST(RevisionGraph, DependsOnResolvesLabelsAndPrefixes) {
   EXPECT_EQ(g->Dependencies("c1"), V{"ae1011"});
 }
 
-TEST(RevisionGraph, ResolvesIdsLabelsAndUniquePrefixes) {
-  auto g = RevisionGraph::Build({Rev("ae1027a6acf"), Rev("ae10bb", {"ae1027a6acf"}), Rev("27c6a30d7c24", {}, {}, {"shoppingcart"})});
+// Alembic's rule, each row checked against Alembic 1.8.1 (`upgrade REF`):
+// an exact id or label first, else a unique prefix among the ids and labels
+// longer than 3 characters; a short id matches only in full.
+TEST(RevisionGraph, ResolvesIdsLabelsAndUniquePrefixesAsAlembic) {
+  auto g = RevisionGraph::Build({Rev("ae1027a6acf"), Rev("ae10bb", {"ae1027a6acf"}),
+                                 Rev("27c6a30d7c24", {}, {}, {"shoppingcart"}), Rev("abc"), Rev("abcd1234", {"abc"}),
+                                 Rev("f00")});
   ASSERT_TRUE(g.ok());
-  EXPECT_EQ(*g->Resolve("ae10bb"), "ae10bb");
-  EXPECT_EQ(*g->Resolve("shoppingcart"), "27c6a30d7c24");
-  EXPECT_EQ(*g->Resolve("27c6"), "27c6a30d7c24");
-  EXPECT_EQ(*g->Resolve("ae1027"), "ae1027a6acf");
-  auto ambiguous = g->Resolve("ae10");
-  ASSERT_FALSE(ambiguous.ok());
-  EXPECT_NE(ambiguous.status().message().find("ambiguous"), std::string::npos);
-  EXPECT_NE(ambiguous.status().message().find("ae10bb"), std::string::npos);
-  auto short_prefix = g->Resolve("27c");
-  ASSERT_FALSE(short_prefix.ok());
-  EXPECT_NE(short_prefix.status().message().find("at least 4"), std::string::npos);
-  EXPECT_FALSE(g->Resolve("ffff").ok());
+  struct Case {
+    std::string ref;
+    std::string expected;  // empty: refused
+    std::string error;     // a substring of the refusal
+  };
+  const std::vector<Case> cases = {
+      {"ae10bb", "ae10bb", ""},
+      {"shoppingcart", "27c6a30d7c24", ""},
+      {"ae102", "ae1027a6acf", ""},
+      {"27c", "27c6a30d7c24", ""},                // three characters are enough
+      {"2", "27c6a30d7c24", ""},                  // and so is one, when unique
+      {"abc", "abc", ""},                         // an exact id of three characters
+      {"ab", "abcd1234", ""},                     // ...which never matches by prefix
+      {"shop", "27c6a30d7c24", ""},               // a prefix of a label
+      {"s", "27c6a30d7c24", ""},
+      {"f00", "f00", ""},
+      {"ae1", "", "ambiguous: it matches ae1027a6acf, ae10bb"},
+      {"ae10", "", "ambiguous"},
+      {"a", "", "it matches abcd1234, ae1027a6acf, ae10bb"},
+      {"f0", "", "no revision 'f0'"},             // f00 is too short to match by prefix
+      {"ffff", "", "no revision 'ffff'"},
+      {"", "", "empty revision reference"},
+  };
+  for (const Case& c : cases) {
+    auto r = g->Resolve(c.ref);
+    if (c.expected.empty()) {
+      ASSERT_FALSE(r.ok()) << c.ref << " -> " << *r;
+      EXPECT_NE(r.status().message().find(c.error), std::string::npos) << c.ref << ": " << r.status().message();
+    } else {
+      ASSERT_TRUE(r.ok()) << c.ref << ": " << r.status().message();
+      EXPECT_EQ(*r, c.expected) << c.ref;
+    }
+  }
+  // A filter narrows the prefix matches (a branch-qualified target).
+  auto on_ae = g->Resolve("a", [](const std::string& id) { return id.rfind("ae", 0) == 0 && id != "ae10bb"; });
+  ASSERT_TRUE(on_ae.ok()) << on_ae.status().message();
+  EXPECT_EQ(*on_ae, "ae1027a6acf");
+}
+
+TEST(RevisionGraph, LineIsAncestorsAndDescendantsAlongDownRevision) {
+  auto g = RevisionGraph::Build({Rev("a"), Rev("b1", {"a"}), Rev("b2", {"b1"}), Rev("c1", {"a"}), Rev("x", {}, {"b1"})});
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->Line("b1"), (RevisionSet{"a", "b1", "b2"}));
+  EXPECT_EQ(g->Line("a"), (RevisionSet{"a", "b1", "b2", "c1"}));
+  EXPECT_EQ(g->Line("x"), RevisionSet{"x"});  // depends_on is no line
+  EXPECT_TRUE(g->Line("nope").empty());
 }
 
 TEST(RevisionGraph, BranchLabelsApplyToDescendants) {
