@@ -207,22 +207,31 @@ int Main(int argc, char** argv, const KubeHooks* kube) {
   po::options_description all;
   all.add(visible).add(common);
   po::variables_map vm;
+  auto usage_error = [&](const po::error& e) {
+    std::cerr << "error: schemagate " << name << ": " << e.what() << "\nusage: schemagate "
+              << command->usage << " (see 'schemagate " << name << " --help')\n";
+    return 2;
+  };
   try {
     po::store(po::command_line_parser(args)
                       .options(all)
                       .positional(positional)
                       .extra_style_parser(RelativeTargetAsPositional)
                       .run(), vm);
-    po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "error: schemagate " << name << ": " << e.what() << "\nusage: schemagate "
-              << command->usage << " (see 'schemagate " << name << " --help')\n";
-    return 2;
+    return usage_error(e);
   }
+  // Help comes before the check for required arguments (notify), so
+  // `downgrade --help` needs no target.
   if (vm.count("help")) {
     std::cout << "usage: schemagate " << command->usage << "\n\n"
               << command->summary << "\n\n" << visible << "\n" << common;
     return 0;
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e);
   }
 
   const std::string output = vm["output"].as<std::string>();

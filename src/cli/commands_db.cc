@@ -203,7 +203,7 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
                                   "the Migration, or run 'schemagate downgrade " + target + "')");
       } else {
         past_line = "Database at " + JoinHeads(state->heads) + " is already past target " + target +
-                    (report.have_target && report.target_heads != Heads{target}
+                    (report.have_target && !report.target_heads.empty() && report.target_heads != Heads{target}
                          ? " (" + JoinHeads(report.target_heads) + ")"
                          : "") +
                     ": nothing to upgrade ('schemagate downgrade " + target + "' would revert " +

@@ -1,6 +1,7 @@
 // Database: connecting, reading state, and running plans under the lock.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -22,6 +23,32 @@ int64_t MillisSince(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
 }
 
+// How to finish a step by hand: the stamp that leaves the version table as
+// the step would have. After an upgrade that is the step's revision; after a
+// downgrade it is what the revision gave way to (its parents, or base), not
+// the revision itself, which the table still holds.
+std::string StampAdvice(const MigrationSet& set, const std::string& revision, const std::string& operation,
+                        const Heads& before, const Heads& after) {
+  if (operation != "downgrade") return "schemagate stamp " + revision;
+  if (after.empty()) return "schemagate stamp base";
+  Heads added;
+  for (const std::string& h : after) {
+    if (std::find(before.begin(), before.end(), h) == before.end()) added.push_back(h);
+  }
+  auto join = [](const Heads& heads) {
+    std::string out;
+    for (const std::string& h : heads) out += (out.empty() ? "" : " ") + h;
+    return out;
+  };
+  if (!added.empty()) {
+    auto stamped = PlanStamp(set.graph(), before, added, false);
+    if (stamped.ok() && RevisionSet(stamped->begin(), stamped->end()) == RevisionSet(after.begin(), after.end())) {
+      return "schemagate stamp " + join(added);
+    }
+  }
+  return "schemagate stamp --purge " + join(after);
+}
+
 // What the first run after an interruption reports. It stops once, so the
 // partial state is seen by a person; the log row is now `failed`, and the
 // next run retries the revision from its start, as after any failure.
@@ -30,16 +57,21 @@ Status InterruptedError(const MigrationSet& set, const std::vector<db::Interrupt
   const MigrationFile* file = set.Find(run.revision);
   const std::string where = file ? " (" + file->revision.path + ")" : "";
   const std::string by = run.client.empty() ? "" : " by " + run.client;
+  const bool down = run.operation == "downgrade";
   return Status::Runtime(
       "revision " + run.revision + where + " was interrupted in an earlier " + run.operation + " run" + by +
       " started " + run.started_at + ": " + std::to_string(run.statements_applied) + " of " +
       std::to_string(run.statements_total) +
       " statements had run, and its transaction:false statements stay applied. It is now recorded as "
-      "failed (schemagate_log id " + std::to_string(run.id) +
-      "). Check what ran (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index), then "
-      "either run upgrade again, which retries the revision from its first statement (write such "
-      "sections idempotently: DROP INDEX CONCURRENTLY IF EXISTS before CREATE INDEX CONCURRENTLY), or "
-      "finish it by hand and 'schemagate stamp " + run.revision + "'" +
+      "failed (schemagate_log id " + std::to_string(run.id) + "). " +
+      (down ? "Check what ran, then either run the downgrade again, which retries the revision's downgrade from "
+              "its first statement (write such sections idempotently: DROP ... IF EXISTS), or finish it by hand "
+              "and '"
+            : "Check what ran (an interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index), then "
+              "either run upgrade again, which retries the revision from its first statement (write such "
+              "sections idempotently: DROP INDEX CONCURRENTLY IF EXISTS before CREATE INDEX CONCURRENTLY), or "
+              "finish it by hand and '") +
+      StampAdvice(set, run.revision, run.operation, run.from_heads, run.to_heads) + "'" +
       (runs.size() > 1 ? " (" + std::to_string(runs.size() - 1) + " more interrupted run(s) are in the log)" : ""));
 }
 
@@ -138,7 +170,7 @@ struct Database::Impl {
     }
   }
 
-  Result<AppliedStep> ExecuteStep(const Step& step, const MigrationFile& file,
+  Result<AppliedStep> ExecuteStep(const MigrationSet& set, const Step& step, const MigrationFile& file,
                                   const RunOptions& run, pqxx::work* outer) {
     const auto start = SteadyClock::now();
     const std::vector<const Section*> sections = file.SectionsFor(step.direction, run.environment);
@@ -268,13 +300,17 @@ struct Database::Impl {
       }
     }
     if (!status.ok()) {
+      const bool down = step.direction == Direction::kDowngrade;
       Status reported(status.code(),
                       status.message() + ". This migration has transaction:false sections: " +
                           std::to_string(applied) + " of " + std::to_string(total) +
                           " statements had run and stay applied; the version table was not "
-                          "moved. Make the remaining statements idempotent (IF NOT EXISTS) and "
-                          "rerun, or finish by hand and 'schemagate stamp " +
-                          step.revision + "'");
+                          "moved. Make the remaining statements idempotent (" +
+                          (down ? "DROP ... IF EXISTS) and run the downgrade again"
+                                : "CREATE ... IF NOT EXISTS) and run the upgrade again") +
+                          ", or finish by hand and '" +
+                          StampAdvice(set, step.revision, entry.operation, step.heads_before, step.heads_after) +
+                          "'");
       reported.set_location(status.location());
       RecordFailure(step, file, entry.operation, reported, applied, total, MillisSince(start), row);
       return reported;
@@ -518,7 +554,7 @@ Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner
       for (const Step& step : plan->steps) {
         const MigrationFile& file = *set.Find(step.revision);
         if (run.on_step_start) run.on_step_start(step, file);
-        auto done = impl_->ExecuteStep(step, file, run, &tx);
+        auto done = impl_->ExecuteStep(set, step, file, run, &tx);
         if (!done.ok()) {
           failed = done.status();
           failed_step = &step;
@@ -551,7 +587,7 @@ Result<RunOutcome> Database::Run(const MigrationSet& set, const Planner& planner
   for (const Step& step : plan->steps) {
     const MigrationFile& file = *set.Find(step.revision);
     if (run.on_step_start) run.on_step_start(step, file);
-    auto done = impl_->ExecuteStep(step, file, run, nullptr);
+    auto done = impl_->ExecuteStep(set, step, file, run, nullptr);
     if (!done.ok()) return done.status();
     if (run.on_step_done) run.on_step_done(done.value(), step);
     outcome.steps.push_back(done.value());

@@ -166,7 +166,7 @@ std::vector<InterruptedRun> VersionStore::ClaimInterrupted(pqxx::transaction_bas
       "statements_applied || ' of ' || statements_total || ' statements; they stay applied' "
       "WHERE status = 'running' RETURNING id, coalesce(revision, ''), operation, coalesce(client, ''), "
       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "statements_applied, statements_total");
+      "statements_applied, statements_total, array_to_string(from_heads, ' '), array_to_string(to_heads, ' ')");
   for (const auto& row : r) {
     InterruptedRun run;
     run.id = row[0].as<int64_t>();
@@ -176,6 +176,16 @@ std::vector<InterruptedRun> VersionStore::ClaimInterrupted(pqxx::transaction_bas
     run.started_at = row[4].as<std::string>();
     run.statements_applied = row[5].as<int>();
     run.statements_total = row[6].as<int>();
+    for (int column : {7, 8}) {  // ids hold no spaces
+      Heads& heads = column == 7 ? run.from_heads : run.to_heads;
+      std::string text = row[column].is_null() ? std::string() : row[column].as<std::string>();
+      for (size_t at = 0; at < text.size();) {
+        size_t end = text.find(' ', at);
+        if (end == std::string::npos) end = text.size();
+        if (end > at) heads.push_back(text.substr(at, end - at));
+        at = end + 1;
+      }
+    }
     out.push_back(std::move(run));
   }
   std::sort(out.begin(), out.end(), [](const InterruptedRun& a, const InterruptedRun& b) { return a.id < b.id; });

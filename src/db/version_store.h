@@ -40,6 +40,8 @@ struct InterruptedRun {
   std::string started_at;
   int statements_applied = 0;
   int statements_total = 0;
+  Heads from_heads;  // the version table before the step, and as it was to be after
+  Heads to_heads;
 };
 
 class VersionStore {

@@ -559,5 +559,158 @@ TEST_F(RunnerTest, InitCreateAndMergeWriteParsableRevisions) {
   EXPECT_CONTAINS(branches.out, "0001 (branchpoint)");
 }
 
+// A revision graph of its own in place of the bundled migrations; each
+// migration records itself in `steps`, so a test sees what ran and in which
+// direction.
+struct GraphRev {
+  std::string id;
+  std::string down;  // comma list
+  std::string labels;
+  std::string depends_on;
+};
+
+class TargetsTest : public RunnerTest {
+ protected:
+  void UseGraph(const std::vector<GraphRev>& revs) {
+    const std::string dir = CopyBundledMigrations();
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/versions")) std::filesystem::remove(e.path());
+    for (const GraphRev& r : revs) {
+      WriteMigration(r.id + "_rev.sql", "-- revision: " + r.id + "\n-- down_revision: " + r.down +
+                                            "\n-- branch_labels: " + r.labels + "\n-- depends_on: " + r.depends_on +
+                                            "\n-- message: rev " + r.id +
+                                            "\n\n-- migrate:upgrade\nINSERT INTO steps (s) VALUES ('UP " + r.id +
+                                            "');\n\n-- migrate:downgrade\nINSERT INTO steps (s) VALUES ('DOWN " +
+                                            r.id + "');\n");
+    }
+    Q("CREATE TABLE steps (id serial, s text)");
+  }
+};
+
+// Every case below was run through Alembic 1.8.1 on the same graph, one
+// command after the other: the same revisions ran and the version table
+// ended the same (the order of revisions on independent branches aside).
+TEST_F(TargetsTest, MeanWhatTheyMeanInAlembic) {
+  //   0a00 <- 5b01 [shop] <- 5b02
+  //        <- 6c01 [net]  <- 6c02
+  //   7d01 [other] <- 7d02
+  UseGraph({{"0a00"}, {"5b01", "0a00", "shop"}, {"5b02", "5b01"}, {"6c01", "0a00", "net"}, {"6c02", "6c01"},
+                   {"7d01", "", "other"}, {"7d02", "7d01"}});
+  struct Case {
+    std::vector<std::string> args;
+    std::string steps;  // sorted, comma separated
+    std::string heads;
+    int exit_code;
+  };
+  const std::vector<Case> cases = {
+      {{"upgrade", "shop@+2"}, "UP 0a00,UP 5b01", "5b01", 0},
+      {{"upgrade", "net@head"}, "UP 6c01,UP 6c02", "5b01,6c02", 0},
+      {{"upgrade", "other@base+1"}, "UP 7d01", "5b01,6c02,7d01", 0},
+      {{"upgrade", "sho@head"}, "UP 5b02", "5b02,6c02,7d01", 0},  // a prefix of a label
+      {{"upgrade", "7d01@+1"}, "UP 7d02", "5b02,6c02,7d02", 0},   // a revision naming its branch
+      {{"downgrade", "shop@-1"}, "DOWN 5b02", "5b01,6c02,7d02", 0},
+      {{"downgrade", "net@0a00"}, "DOWN 6c01,DOWN 6c02", "5b01,7d02", 0},
+      {{"downgrade", "other@base"}, "DOWN 7d01,DOWN 7d02", "5b01", 0},
+      {{"upgrade", "0a00"}, "", "5b01", 0},  // already past it: nothing, exit 0
+      {{"upgrade", "base"}, "", "5b01", 0},
+      {{"upgrade", "-1"}, "", "5b01", 4},
+      {{"downgrade", "-1"}, "DOWN 5b01", "0a00", 0},
+      {{"upgrade", "5b01@5b02"}, "UP 5b01,UP 5b02", "5b02", 0},
+      {{"stamp", "net@head"}, "", "5b02,6c02", 0},
+      {{"stamp", "shop@base"}, "", "6c02", 0},
+      {{"stamp", "shop@-1"}, "", "6c02", 4},  // stamp takes no steps, as Alembic
+  };
+  for (const Case& c : cases) {
+    Q("TRUNCATE steps");
+    RunResult r = Sg(c.args);
+    const std::string name = c.args[0] + " " + c.args[1];
+    EXPECT_EQ(r.exit_code, c.exit_code) << name << ": " << r.err;
+    EXPECT_EQ(Q("SELECT coalesce(string_agg(s, ',' ORDER BY s), '') FROM steps"), c.steps) << name;
+    EXPECT_EQ(Q("SELECT coalesce(string_agg(version_num, ',' ORDER BY version_num), '') FROM alembic_version"),
+              c.heads)
+        << name;
+  }
+}
+
+// a (base), a2 (parent a), b (base, depends_on a): `downgrade a` at both
+// heads reverts a2 only; b, which only depends on a, stays with it. Reverting
+// a itself takes b first.
+TEST_F(TargetsTest, DowngradeLeavesWhatOnlyDependsOnTheTarget) {
+  UseGraph({{"a000"}, {"a200", "a000"}, {"b000", "", "", "a000"}});
+  ASSERT_EQ(Sg({"upgrade", "heads"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version"), "a200,b000");
+  Q("TRUNCATE steps");
+  RunResult down = Sg({"downgrade", "a000"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_EQ(Q("SELECT string_agg(s, ',' ORDER BY id) FROM steps"), "DOWN a200");
+  EXPECT_EQ(Q("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version"), "b000");
+  Q("TRUNCATE steps");
+  ASSERT_EQ(Sg({"downgrade", "base"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT string_agg(s, ',' ORDER BY id) FROM steps"), "DOWN b000,DOWN a000");
+  EXPECT_EQ(Q("SELECT count(*) FROM alembic_version"), "0");
+}
+
+// Alembic's upgrade to a revision already applied, or to base, does
+// nothing and succeeds; schemagate says so in one line. The operator's
+// downgradePolicy picks --forbid-downgrade (refuse) or --allow-downgrade.
+TEST_F(RunnerTest, UpgradeToAnAppliedRevisionOrBaseDoesNothing) {
+  ASSERT_EQ(Sg({"upgrade", "head"}).exit_code, 0);
+  RunResult past = Sg({"upgrade", "0003", "--report", "/dev/stdout"});
+  EXPECT_EQ(past.exit_code, 0) << past.err;
+  EXPECT_CONTAINS(past.err, "Database at 0005 is already past target 0003: nothing to upgrade");
+  EXPECT_CONTAINS(past.out, R"("pending":0)");
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  RunResult base = Sg({"upgrade", "base"});
+  EXPECT_EQ(base.exit_code, 0) << base.err;
+  EXPECT_CONTAINS(base.err, "already past target base");
+  RunResult at = Sg({"upgrade", "0005"});
+  EXPECT_EQ(at.exit_code, 0) << at.err;
+  EXPECT_CONTAINS(at.err, "Already at 0005");
+
+  RunResult forbidden = Sg({"upgrade", "0003", "--forbid-downgrade"});
+  EXPECT_EQ(forbidden.exit_code, 4);
+  EXPECT_CONTAINS(forbidden.err, "target 0003 is below the current revision 0005");
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  ASSERT_EQ(Sg({"upgrade", "0003", "--allow-downgrade"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0003");
+
+  // A step count down is refused as Alembic does, in the user's own words.
+  RunResult minus = Sg({"upgrade", "-2"});
+  EXPECT_EQ(minus.exit_code, 4);
+  EXPECT_CONTAINS(minus.err, "target -2 counts down from the current revision");
+  EXPECT_CONTAINS(minus.err, "'schemagate downgrade -2'");
+  EXPECT_FALSE(Contains(minus.err, "upgrade base")) << minus.err;
+}
+
+TEST_F(RunnerTest, HelpComesBeforeRequiredArguments) {
+  for (const char* command : {"downgrade", "show", "stamp", "upgrade", "history"}) {
+    RunResult r = SgRaw({command, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << command << ": " << r.err;
+    EXPECT_CONTAINS(r.out, std::string("usage: schemagate ") + command);
+  }
+  EXPECT_EQ(SgRaw({"downgrade"}).exit_code, 2);  // still required without --help
+}
+
+// A failed transaction:false downgrade: the advice is the downgrade's, and
+// the stamp that finishes it by hand is the revision's parent.
+TEST_F(RunnerTest, FailedNonTransactionalDowngradeAdvisesTheParentsStamp) {
+  CopyBundledMigrations();
+  WriteMigration("0006_slow.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n-- message: Slow\n\n"
+                 "-- migrate:upgrade\nCREATE TABLE t6 (id int);\n\n"
+                 "-- migrate:downgrade transaction:false\nDROP TABLE t6;\nSELECT 1/0;\n");
+  ASSERT_EQ(Sg({"upgrade", "head"}).exit_code, 0);
+  RunResult down = Sg({"downgrade", "0005"});
+  EXPECT_EQ(down.exit_code, 1) << down.err;
+  EXPECT_CONTAINS(down.err, "1 of 2 statements had run");
+  EXPECT_CONTAINS(down.err, "run the downgrade again");
+  EXPECT_CONTAINS(down.err, "'schemagate stamp 0005'");
+  EXPECT_FALSE(Contains(down.err, "IF NOT EXISTS")) << down.err;
+  EXPECT_FALSE(Contains(down.err, "stamp 0006")) << down.err;
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0006");
+  // Finishing by hand as advised leaves the table where the downgrade would have.
+  ASSERT_EQ(Sg({"stamp", "0005"}).exit_code, 0);
+  EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+}
+
 }  // namespace
 }  // namespace schemagate::testing
