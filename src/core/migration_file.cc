@@ -225,7 +225,11 @@ Result<MigrationFile> ParseMigrationFile(const std::string& path, std::string_vi
       }
     }
     std::string_view rest;
-    if (IsMarker(line, &rest)) {
+    // Inside a section, a marker line that the SQL before it leaves inside a
+    // quote (a dollar-quoted function body, say) is text, as psql sees it.
+    if (IsMarker(line, &rest) &&
+        (pending.empty() ||
+         OpenQuoteAtEnd(content.substr(pending.back().start, pos - pending.back().start)).empty())) {
       Section section;
       SG_RETURN_IF_ERROR(ParseMarker(path, line_no, rest, &section));
       if (!pending.empty()) pending.back().end = pos;

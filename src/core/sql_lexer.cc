@@ -29,6 +29,9 @@ class Splitter {
  public:
   Splitter(std::string_view sql, int first_line) : s_(sql), line_(first_line) {}
 
+  // After Run(): what the text ended inside of ("" when nothing was open).
+  const std::string& open() const { return open_; }
+
   Result<std::vector<SqlStatement>> Run() {
     while (i_ < s_.size()) {
       const unsigned char c = static_cast<unsigned char>(s_[i_]);
@@ -142,6 +145,7 @@ class Splitter {
         Advance(1);
       }
     }
+    open_ = "a /* comment";
     return Status::Validation("line " + std::to_string(start_line) + ": unterminated /* comment (started here)");
   }
 
@@ -175,6 +179,7 @@ class Splitter {
       }
       Advance(1);
     }
+    open_ = std::string("a ") + what;
     return Status::Validation("line " + std::to_string(start_line) + ": unterminated " + what +
                               " (started here)");
   }
@@ -197,6 +202,7 @@ class Splitter {
     Advance(tag.size());
     size_t close = s_.find(tag, i_);
     if (close == std::string_view::npos) {
+      open_ = "a dollar-quoted string " + std::string(tag);
       return Status::Validation("line " + std::to_string(start_line) + ": unterminated dollar-quoted string " +
                                 std::string(tag) + " (started here)");
     }
@@ -229,6 +235,7 @@ class Splitter {
   }
 
   std::string_view s_;
+  std::string open_;  // what the text ended inside of, once Run() said so
   size_t i_ = 0;
   int line_;
   bool at_line_start_ = true;
@@ -299,6 +306,12 @@ bool Has(const std::vector<std::string>& words, const char* w, size_t from = 0) 
 
 Result<std::vector<SqlStatement>> SplitStatements(std::string_view sql, int first_line) {
   return Splitter(sql, first_line).Run();
+}
+
+std::string OpenQuoteAtEnd(std::string_view sql) {
+  Splitter splitter(sql, 1);
+  (void)splitter.Run();
+  return splitter.open();
 }
 
 std::string UnsupportedStatementReason(const SqlStatement& statement) {

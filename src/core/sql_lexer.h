@@ -29,6 +29,13 @@ struct SqlStatement {
 // dollar-quoted body, quoted identifier or block comment.
 Result<std::vector<SqlStatement>> SplitStatements(std::string_view sql, int first_line = 1);
 
+// What `sql` ends inside of: "a dollar-quoted string $tag$", "a string
+// literal", "a quoted identifier" or "a /* comment"; "" when its end is
+// outside every quote and block comment. A line that starts inside one is
+// SQL text, not a comment (a `-- migrate:` line in a function body is no
+// section marker).
+std::string OpenQuoteAtEnd(std::string_view sql);
+
 // Why a statement cannot be run by schemagate at all, or "" when it can:
 // psql meta-commands (a line starting with '\'), COPY ... FROM STDIN.
 std::string UnsupportedStatementReason(const SqlStatement& statement);

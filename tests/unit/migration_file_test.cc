@@ -131,6 +131,39 @@ TEST(MigrationFile, NonTransactionalStatementAllowedInTransactionFalseSection) {
   EXPECT_EQ(f->sections[0].statements.size(), 2u);
 }
 
+// psql runs the file whole: a `-- migrate:` line inside a dollar-quoted
+// body (or a string, or a block comment) is part of it, not a marker.
+TEST(MigrationFile, MarkerLinesInsideQuotesAreText) {
+  const std::string file =
+      "-- revision: 0007\n"
+      "-- migrate:upgrade\n"
+      "CREATE FUNCTION f() RETURNS int AS $$\n"
+      "-- migrate:downgrade\n"
+      "SELECT 1;\n"
+      "$$ LANGUAGE sql;\n"
+      "SELECT '\n"
+      "-- migrate:upgrade nonsense:option\n"
+      "';\n"
+      "/* a comment\n"
+      "-- migrate:downgrade\n"
+      "*/\n"
+      "-- migrate:downgrade\n"
+      "DROP FUNCTION f();\n";
+  auto f = ParseMigrationFile("v/0007_f.sql", file);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  ASSERT_EQ(f->sections.size(), 2u);
+  EXPECT_EQ(f->sections[0].direction, Direction::kUpgrade);
+  ASSERT_EQ(f->sections[0].statements.size(), 2u);
+  EXPECT_NE(f->sections[0].statements[0].text.find("-- migrate:downgrade\nSELECT 1;"), std::string::npos);
+  EXPECT_EQ(f->sections[1].direction, Direction::kDowngrade);
+  EXPECT_EQ(f->sections[1].line, 13);
+  // Headers only (the pod start's parse) finds the same sections.
+  auto quick = ParseMigrationFile("v/0007_f.sql", file, false);
+  ASSERT_TRUE(quick.ok()) << quick.status().message();
+  EXPECT_EQ(quick->sections.size(), 2u);
+  EXPECT_EQ(quick->checksum, f->checksum);
+}
+
 TEST(MigrationFile, PlainCommentsInHeaderAreAllowed) {
   auto f = ParseMigrationFile("f.sql", "-- revision: a\n-- This adds the users table.\n--\n-- migrate:upgrade\n");
   ASSERT_TRUE(f.ok()) << f.status().message();

@@ -97,6 +97,22 @@ TEST(SqlLexer, UnterminatedConstructsNameTheirStartLine) {
   }
 }
 
+TEST(SqlLexer, SaysWhatTheTextEndsInside) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"SELECT 1;\n", ""},
+      {"CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n", "a dollar-quoted string $$"},
+      {"DO $body$ BEGIN\n", "a dollar-quoted string $body$"},
+      {"DO $body$ BEGIN END $body$;\n", ""},
+      {"SELECT 'it''s\n", "a string literal"},
+      {"SELECT E'\\'\n", "a string literal"},
+      {"SELECT \"odd\n", "a quoted identifier"},
+      {"SELECT 1 /* a /* b */\n", "a /* comment"},
+      {"SELECT $1, 'x' -- $$ in a comment\n", ""},
+      {"SELECT a$$b FROM t;\n", ""},  // a $ inside an identifier is no quote
+  };
+  for (const auto& [sql, expected] : cases) EXPECT_EQ(OpenQuoteAtEnd(sql), expected) << sql;
+}
+
 TEST(SqlLexer, MetaCommandsBecomeTheirOwnStatementAndAreUnsupported) {
   auto r = SplitStatements("SELECT 1;\n\\i other.sql\nSELECT 2;", 1);
   ASSERT_TRUE(r.ok());
