@@ -372,7 +372,8 @@ Result<std::vector<std::string>> HistoryRange(Context& ctx, const RevisionGraph&
 }
 
 Status RunHistory(Context& ctx, const po::variables_map& vm) {
-  auto set = ctx.migrations(/*split=*/false);
+  // -v counts each section's statements, so it splits them.
+  auto set = ctx.migrations(/*split=*/vm.count("verbose") > 0);
   if (!set.ok()) return set.status();
   const RevisionGraph& g = (*set)->graph();
   Heads current;
@@ -435,13 +436,13 @@ Status PrintRevisions(Context& ctx, const std::vector<std::string>& ids, bool ve
 }
 
 Status RunHeads(Context& ctx, const po::variables_map& vm) {
-  auto set = ctx.migrations(/*split=*/false);
+  auto set = ctx.migrations(/*split=*/vm.count("verbose") > 0);
   if (!set.ok()) return set.status();
   return PrintRevisions(ctx, (*set)->graph().Heads(), vm.count("verbose") > 0, "heads");
 }
 
 Status RunBranches(Context& ctx, const po::variables_map& vm) {
-  auto set = ctx.migrations(/*split=*/false);
+  auto set = ctx.migrations(/*split=*/vm.count("verbose") > 0);
   if (!set.ok()) return set.status();
   const RevisionGraph& g = (*set)->graph();
   auto points = g.BranchPoints();

@@ -690,6 +690,23 @@ TEST_F(RunnerTest, HelpComesBeforeRequiredArguments) {
   EXPECT_EQ(SgRaw({"downgrade"}).exit_code, 2);  // still required without --help
 }
 
+// history -v, heads -v and show count each section's statements alike.
+TEST_F(RunnerTest, VerboseListingsCountStatementsAsShowDoes) {
+  RunResult show = SgRaw({"show", "0001"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_CONTAINS(show.out, "Section upgrade (line 6): 9 statement(s)");
+  for (std::vector<std::string> args : {std::vector<std::string>{"history", "-v"}, {"history", "-v", "-r", "base:0001"}}) {
+    RunResult r = SgRaw(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_CONTAINS(r.out, "Section upgrade (line 6): 9 statement(s)");
+    EXPECT_FALSE(Contains(r.out, ": 0 statement(s)")) << r.out;
+  }
+  RunResult heads = SgRaw({"heads", "-v"});
+  ASSERT_EQ(heads.exit_code, 0) << heads.err;
+  EXPECT_FALSE(Contains(heads.out, ": 0 statement(s)")) << heads.out;
+  EXPECT_CONTAINS(heads.out, "statement(s)");
+}
+
 // A failed transaction:false downgrade: the advice is the downgrade's, and
 // the stamp that finishes it by hand is the revision's parent.
 TEST_F(RunnerTest, FailedNonTransactionalDowngradeAdvisesTheParentsStamp) {
