@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/context.h"
+#include "cli/revision_text.h"
 #include "core/duration.h"
 #include "core/json_writer.h"
 #include "core/offline_sql.h"
@@ -230,12 +231,12 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
     run.single_transaction = single;
     run.direction = direction;
     Output& out = ctx.out();
-    run.on_step_done = [&out, &report](const AppliedStep& done, const Step& step) {
-      const bool up = done.direction == Direction::kUpgrade;
-      std::string from = up ? JoinHeads(step.heads_before, "") : done.revision;
-      std::string to = up ? done.revision : JoinHeads(step.heads_after, "");
-      out.Info("Running " + std::string(DirectionName(done.direction)) + " " + from + " -> " + to +
-                   ", " + done.message + " (" + std::to_string(done.duration_ms) + " ms)",
+    run.on_step_done = [&out, &report, &graph](const AppliedStep& done, const Step& step) {
+      // Alembic's line (the revision's parents, not the heads before it),
+      // and how long it took.
+      out.Info("Running " + StepText(*graph.Find(done.revision), done.direction) +
+                   (done.message.empty() ? "" : ", " + done.message) + " (" +
+                   std::to_string(done.duration_ms) + " ms)",
                {{"event", "revision_applied"},
                 {"direction", DirectionName(done.direction)},
                 {"revision", done.revision},
@@ -309,21 +310,28 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
     ctx.out().Print(w.str());
   } else {
     if (vm.count("verbose")) ctx.out().Info("Current revision(s) for " + ls->db->target() + ":");
+    // "a1b2 (head)", "(effective head)", "(mergepoint)"..., as Alembic.
+    // Alembic lists the heads of everything applied, read through
+    // depends_on too: a revision kept only because another depends on it
+    // shows beside the rows, as "(effective head)" when it is one.
+    const RevisionText shown(*loaded->set);
     std::string text;
+    Heads known;
     for (const std::string& h : heads) {
-      const MigrationFile* f = loaded->set->Find(h);
-      if (f == nullptr) {
+      if (loaded->set->Find(h) == nullptr) {
         text += h + " (unknown: no migration file defines it)\n";
+      } else {
+        known.push_back(h);
+      }
+    }
+    const RevisionSet applied = g.Ancestors(known, true);
+    for (const std::string& id : g.TopologicalOrder()) {
+      if (!applied.count(id)) continue;
+      const auto children = g.Children(id);
+      if (std::any_of(children.begin(), children.end(), [&](const std::string& c) { return applied.count(c) > 0; })) {
         continue;
       }
-      bool is_head = std::find(script_heads.begin(), script_heads.end(), h) != script_heads.end();
-      if (vm.count("verbose")) {
-        text += "Rev: " + h + (is_head ? " (head)" : "") + "\nParent: " +
-                (f->revision.down_revisions.empty() ? std::string("<base>") : JoinHeads(f->revision.down_revisions)) +
-                "\nPath: " + f->revision.path + "\n\n    " + f->revision.message + "\n\n";
-      } else {
-        text += h + (is_head ? " (head)" : "") + "\n";
-      }
+      text += vm.count("verbose") ? shown.Entry(id, false) + "\n" : shown.Line(id, RevisionText::Shown{}) + "\n";
     }
     if (!text.empty()) ctx.out().Print(text);
     if (heads.empty()) ctx.out().Info("No revision applied (the database is at base)");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/context.h"
+#include "cli/revision_text.h"
 #include "core/encoding.h"
 #include "core/json_writer.h"
 #include "core/template.h"
@@ -54,67 +55,19 @@ environments:
     url_env: DATABASE_URL
 )";
 
-std::string Describe(const RevisionGraph& g, const std::string& id) {
-  std::vector<std::string> tags;
-  auto heads = g.Heads();
-  if (std::find(heads.begin(), heads.end(), id) != heads.end()) tags.push_back("head");
-  if (g.Children(id).size() > 1) tags.push_back("branchpoint");
-  if (g.DownRevisions(id).size() > 1) tags.push_back("mergepoint");
-  std::string out = id;
-  if (!tags.empty()) {
-    out += " (";
-    for (size_t i = 0; i < tags.size(); ++i) out += (i ? ") (" : "") + tags[i];
-    out += ")";
-  }
-  return out;
-}
-
 std::string Join(const std::vector<std::string>& v, const std::string& sep = ", ") {
   std::string out;
   for (const std::string& s : v) out += (out.empty() ? "" : sep) + s;
   return out;
 }
 
-// "0001 -> 0002 (head), Add phone" as Alembic prints a history line.
-std::string HistoryLine(const RevisionGraph& g, const Revision& r, bool current) {
-  std::string parents = r.down_revisions.empty() ? "<base>" : Join(r.down_revisions);
-  std::string line = parents + " -> " + Describe(g, r.id);
-  if (current) line += " (current)";
-  return line + ", " + r.message;
-}
-
-std::string Verbose(const RevisionGraph& g, const MigrationFile& f, bool current) {
-  const Revision& r = f.revision;
-  std::ostringstream out;
-  out << "Rev: " << Describe(g, r.id) << (current ? " (current)" : "") << "\n";
-  out << "Parent: " << (r.down_revisions.empty() ? "<base>" : Join(r.down_revisions)) << "\n";
-  auto children = g.Children(r.id);
-  if (children.size() > 1) out << "Branches into: " << Join(children) << "\n";
-  if (!r.depends_on.empty()) out << "Also depends on: " << Join(r.depends_on) << "\n";
-  auto labels = g.BranchLabelsOf(r.id);
-  if (!labels.empty()) out << "Branch names: " << Join(labels) << "\n";
-  out << "Path: " << r.path << "\n\n";
-  out << "    " << r.message << "\n\n";
-  out << "    Revision ID: " << r.id << "\n";
-  out << "    Revises: " << Join(r.down_revisions) << "\n";
-  out << "    Create Date: " << r.create_date << "\n";
-  out << "    Checksum: sha256:" << f.checksum << "\n";
-  for (const Section& s : f.sections) {
-    out << "    Section " << DirectionName(s.direction) << " (line " << s.line << ")";
-    if (!s.transactional) out << " transaction:false";
-    if (!s.env.empty()) out << " env:" << (s.env_negated ? "!" : "") << s.env;
-    out << ": " << s.statements.size() << " statement(s)\n";
-  }
-  return out.str();
-}
-
-void RevisionJson(JsonWriter& w, const RevisionGraph& g, const MigrationFile& f) {
+void RevisionJson(JsonWriter& w, const RevisionText& text, const RevisionGraph& g, const MigrationFile& f) {
   const Revision& r = f.revision;
   auto heads = g.Heads();
   w.BeginObject()
       .Field("revision", r.id)
       .Field("down_revisions", r.down_revisions)
-      .Field("branch_labels", g.BranchLabelsOf(r.id))
+      .Field("branch_labels", text.Labels(r.id))
       .Field("depends_on", r.depends_on)
       .Field("message", r.message)
       .Field("create_date", r.create_date)
@@ -361,8 +314,22 @@ Result<std::vector<std::string>> HistoryRange(Context& ctx, const RevisionGraph&
   if (!lo.ok()) return lo.status();
   auto hi = ends(upper, true);
   if (!hi.ok()) return hi.status();
+  // As Alembic's walk: the upper end's ancestors through both edge kinds,
+  // the lower end's descendants through down_revision only (a revision
+  // that merely depends on the lower end is not above it).
   RevisionSet below_upper = g.Ancestors(*hi, true);
-  RevisionSet above_lower = lo->empty() ? RevisionSet(below_upper) : g.Descendants(*lo, true);
+  RevisionSet above_lower;
+  if (lo->empty()) {
+    above_lower = below_upper;
+  } else {
+    std::vector<std::string> stack = *lo;
+    while (!stack.empty()) {
+      std::string id = stack.back();
+      stack.pop_back();
+      if (!above_lower.insert(id).second) continue;
+      for (const std::string& child : g.Children(id)) stack.push_back(child);
+    }
+  }
   std::vector<std::string> out;
   const auto& topo = g.TopologicalOrder();
   for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
@@ -396,19 +363,23 @@ Status RunHistory(Context& ctx, const po::variables_map& vm) {
     ids.assign(topo.rbegin(), topo.rend());
   }
   const bool verbose = vm.count("verbose") > 0;
+  const RevisionText shown(**set);
   if (ctx.out().json()) {
     JsonWriter w;
     w.BeginObject().Key("revisions").BeginArray();
-    for (const std::string& id : ids) RevisionJson(w, g, *(*set)->Find(id));
+    for (const std::string& id : ids) RevisionJson(w, shown, g, *(*set)->Find(id));
     w.EndArray().Field("current", current).EndObject();
     ctx.out().Print(w.str());
     return Status::Ok();
   }
+  // "a (dep) -> b (label) (head) (current) (mergepoint), message", as Alembic.
+  RevisionText::Shown line;
+  line.parents = line.labels = line.doc = true;
   std::string text;
   for (const std::string& id : ids) {
-    const MigrationFile& f = *(*set)->Find(id);
-    text += verbose ? Verbose(g, f, current_set.count(id)) + "\n"
-                    : HistoryLine(g, f.revision, current_set.count(id)) + "\n";
+    const bool is_current = current_set.count(id) > 0;
+    line.current = is_current;
+    text += verbose ? shown.Entry(id, is_current) + "\n" : shown.Line(id, line) + "\n";
   }
   if (!text.empty()) ctx.out().Print(text);
   return Status::Ok();
@@ -418,19 +389,21 @@ Status PrintRevisions(Context& ctx, const std::vector<std::string>& ids, bool ve
                       const std::string& json_key) {
   auto set = ctx.migrations(/*split=*/false);
   const RevisionGraph& g = (*set)->graph();
+  const RevisionText shown(**set);
   if (ctx.out().json()) {
     JsonWriter w;
     w.BeginObject().Key(json_key).BeginArray();
-    for (const std::string& id : ids) RevisionJson(w, g, *(*set)->Find(id));
+    for (const std::string& id : ids) RevisionJson(w, shown, g, *(*set)->Find(id));
     w.EndArray().EndObject();
     ctx.out().Print(w.str());
     return Status::Ok();
   }
+  // "a1b2 (label) (head)" or "(effective head)", as Alembic's heads.
+  RevisionText::Shown line;
+  line.labels = true;
+  line.tree = false;
   std::string text;
-  for (const std::string& id : ids) {
-    const MigrationFile& f = *(*set)->Find(id);
-    text += verbose ? Verbose(g, f, false) + "\n" : Describe(g, id) + ", " + f.revision.message + "\n";
-  }
+  for (const std::string& id : ids) text += verbose ? shown.Entry(id, false) + "\n" : shown.Line(id, line) + "\n";
   if (!text.empty()) ctx.out().Print(text);
   return Status::Ok();
 }
@@ -456,13 +429,22 @@ Status RunBranches(Context& ctx, const po::variables_map& vm) {
     ctx.out().Print(w.str());
     return Status::Ok();
   }
+  // Alembic's layout: the branch point, its children indented by the
+  // width of its id, a blank line; -v gives the point's full entry and each
+  // child's message.
+  const bool verbose = vm.count("verbose") > 0;
+  const RevisionText shown(**set);
+  RevisionText::Shown line;
+  line.labels = true;
+  RevisionText::Shown child_line = line;
+  child_line.doc = verbose;
   std::string text;
-  for (const std::string& id : points) {
-    const MigrationFile& f = *(*set)->Find(id);
-    text += Describe(g, id) + ", " + f.revision.message + "\n";
-    for (const std::string& child : g.Children(id)) {
-      text += "    -> " + Describe(g, child) + ", " + (*set)->Find(child)->revision.message + "\n";
+  for (auto it = points.rbegin(); it != points.rend(); ++it) {
+    text += (verbose ? shown.Entry(*it, false) : shown.Line(*it, line)) + "\n";
+    for (const std::string& child : g.Children(*it)) {
+      text += std::string(it->size(), ' ') + " -> " + shown.Line(child, child_line) + "\n";
     }
+    text += "\n";
   }
   if (!text.empty()) ctx.out().Print(text);
   return Status::Ok();
@@ -475,16 +457,17 @@ Status RunShow(Context& ctx, const po::variables_map& vm) {
   auto ids = ResolveTarget(g, {}, vm["rev"].as<std::string>(), Direction::kUpgrade);
   if (!ids.ok()) return ids.status();
   if (ids->empty()) return Status::Validation("'base' is not a revision");
+  const RevisionText shown(**set);
   if (ctx.out().json()) {
     JsonWriter w;
     w.BeginArray();
-    for (const std::string& id : *ids) RevisionJson(w, g, *(*set)->Find(id));
+    for (const std::string& id : *ids) RevisionJson(w, shown, g, *(*set)->Find(id));
     w.EndArray();
     ctx.out().Print(w.str());
     return Status::Ok();
   }
   std::string text;
-  for (const std::string& id : *ids) text += Verbose(g, *(*set)->Find(id), false);
+  for (const std::string& id : *ids) text += shown.Entry(id, false) + "\n";
   ctx.out().Print(text);
   return Status::Ok();
 }

@@ -33,6 +33,12 @@ std::string Describe(const Heads& heads) {
 
 }  // namespace
 
+std::string StepText(const Revision& r, Direction direction) {
+  const bool up = direction == Direction::kUpgrade;
+  const std::string parents = Describe(r.down_revisions);
+  return std::string(DirectionName(direction)) + " " + (up ? parents : r.id) + " -> " + (up ? r.id : parents);
+}
+
 std::string QuoteIdent(const std::string& name) {
   if (IsPlainIdent(name)) return name;
   std::string out = "\"";
@@ -83,11 +89,7 @@ Result<std::string> RenderOfflineSql(const Plan& plan, const MigrationSet& set,
       commit();
       begin();
     }
-    const bool up = step.direction == Direction::kUpgrade;
-    out += "-- Running " + std::string(DirectionName(step.direction)) + " " +
-           (up ? Describe(step.heads_before) + " -> " + step.revision
-               : step.revision + " -> " + Describe(step.heads_after)) +
-           ", " + file->revision.message + "\n\n";
+    out += "-- Running " + StepText(file->revision, step.direction) + "\n\n";
     for (const Section* section : file->SectionsFor(step.direction, options.environment)) {
       if (!section->transactional) {
         if (options.single_transaction) {

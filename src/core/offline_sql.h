@@ -23,6 +23,11 @@ struct OfflineOptions {
 Result<std::string> RenderOfflineSql(const Plan& plan, const MigrationSet& set,
                                      const OfflineOptions& options);
 
+// One step as Alembic logs it, online and in the script's comments:
+// "upgrade a, b -> c" (the revision's down_revisions; a base's are empty:
+// "upgrade  -> a") or "downgrade c -> a, b".
+std::string StepText(const Revision& r, Direction direction);
+
 // "name" when it is a plain lower-case identifier, else "\"na\"\"me\"".
 std::string QuoteIdent(const std::string& name);
 // 'text' with quotes doubled.
