@@ -103,7 +103,9 @@ Result<Plan> PlanOffline(const RevisionGraph& graph, Direction direction,
                          std::string_view range);
 
 // Resolves a target spec to a set of revision ids (empty for `base`), using
-// `current_heads` for relative forms. Exposed for `history -r`, `wait`, tests.
+// `current_heads` for relative forms, as `upgrade` (kUpgrade) or `downgrade`
+// (kDowngrade: one revision at most, the one to go down to) reads it.
+// Exposed for `history -r`, `wait`, `show`, `merge`, tests.
 Result<Heads> ResolveTarget(const RevisionGraph& graph, const Heads& current_heads,
                             std::string_view target, Direction direction);
 
