@@ -58,6 +58,14 @@ def rev(rid, down=(), labels=(), deps=()):
     return Rev(rid, tuple(down), tuple(labels), tuple(deps))
 
 
+# Two branches from one revision ("Working with Branches").
+TWO_BRANCHES = [
+    rev("1975ea83b712"),
+    rev("ae1027a6acf", ["1975ea83b712"]),
+    rev("27c6a30d7c24", ["1975ea83b712"]),
+    rev("3cac04ae8714", ["27c6a30d7c24"]),
+]
+
 GRAPHS = {
     # The tutorial's line.
     "linear": dict(mid="ae1027a6acf", revs=[
@@ -66,19 +74,10 @@ GRAPHS = {
         rev("27c6a30d7c24", ["ae1027a6acf"]),
         rev("3cac04ae8714", ["27c6a30d7c24"]),
     ]),
-    # Two branches from one revision, not merged: two heads.
-    "branches": dict(mid="27c6a30d7c24", revs=[
-        rev("1975ea83b712"),
-        rev("ae1027a6acf", ["1975ea83b712"]),
-        rev("27c6a30d7c24", ["1975ea83b712"]),
-        rev("3cac04ae8714", ["27c6a30d7c24"]),
-    ]),
-    # The same, merged, and a revision after the merge.
-    "merge": dict(mid="3cac04ae8714", revs=[
-        rev("1975ea83b712"),
-        rev("ae1027a6acf", ["1975ea83b712"]),
-        rev("27c6a30d7c24", ["1975ea83b712"]),
-        rev("3cac04ae8714", ["27c6a30d7c24"]),
+    # Not merged: two heads.
+    "branches": dict(mid="27c6a30d7c24", revs=TWO_BRANCHES),
+    # Merged, and a revision after the merge.
+    "merge": dict(mid="3cac04ae8714", revs=TWO_BRANCHES + [
         rev("55af2cb1c267", ["ae1027a6acf", "3cac04ae8714"]),
         rev("2a95102259be", ["55af2cb1c267"]),
     ]),
