@@ -3,6 +3,7 @@
 // the plan offline and never connect.)
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "cli/context.h"
@@ -114,6 +115,14 @@ std::string AheadLine(const Heads& db_heads, const std::string& target, const He
          (several ? " are" : " is") + " applied";
 }
 
+// --forbid-downgrade, or SCHEMAGATE_FORBID_DOWNGRADE=true (how the operator
+// says downgradePolicy: Forbid, which older runners ignore safely).
+bool ForbidDowngrade(const po::variables_map& vm) {
+  if (vm.count("forbid-downgrade")) return true;
+  const char* env = std::getenv("SCHEMAGATE_FORBID_DOWNGRADE");
+  return env != nullptr && (std::string(env) == "true" || std::string(env) == "1");
+}
+
 // upgrade and downgrade: plan early (validation errors before any lock),
 // skip the lock entirely when there is nothing to do (every pod start), else
 // run under the lock with a plan recomputed from the heads read there.
@@ -196,7 +205,7 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
       if (vm.count("allow-downgrade")) {
         direction = Direction::kDowngrade;
         plan = std::move(down);
-      } else if (vm.count("forbid-downgrade")) {
+      } else if (ForbidDowngrade(vm)) {
         return Status::Validation("target " + target + " is below the current revision " +
                                   JoinHeads(state->heads) + ": reaching it would mean reverting " +
                                   std::to_string(down->steps.size()) +
@@ -542,7 +551,8 @@ void DefineRun(po::options_description& d, po::positional_options_description& p
       ("single-transaction", "run every migration in one transaction");
   if (upgrade) {
     d.add_options()("allow-downgrade", "if TARGET is below the current revision, downgrade to it")
-        ("forbid-downgrade", "if TARGET is below the current revision, fail (exit 4) instead of doing nothing");
+        ("forbid-downgrade", "if TARGET is below the current revision, fail (exit 4) instead of doing nothing "
+                             "(also SCHEMAGATE_FORBID_DOWNGRADE=true)");
   }
   p.add("target", 1);
 }

@@ -149,6 +149,7 @@ Json BuildRunnerJob(const Json& m, const MigrationSpec& s, const std::string& jo
   pod_name["valueFrom"]["fieldRef"]["fieldPath"] = Str("metadata.name");
   env.push_back(pod_name);
   if (!s.environment.empty()) env.push_back(EnvValue("ENVIRONMENT", s.environment));
+  if (!s.allow_downgrade) env.push_back(EnvValue("SCHEMAGATE_FORBID_DOWNGRADE", "true"));
   if (s.extra_env.is_array()) {
     for (const Json& e : s.extra_env.as_array()) env.push_back(e);
   }
@@ -159,7 +160,10 @@ Json BuildRunnerJob(const Json& m, const MigrationSpec& s, const std::string& jo
                          Str(s.config_maps.empty() ? "/migrations" : "/migrations-src")};
   // A target below the database: Alembic's upgrade does nothing, while the
   // Migration's downgradePolicy decides (run it as a downgrade, or stall).
-  args.push_back(Str(s.allow_downgrade ? "--allow-downgrade" : "--forbid-downgrade"));
+  // Forbid travels as an environment variable, not a flag: a runner image
+  // older than it does not know it and refuses such a target anyway, where
+  // an unknown flag would fail every run.
+  if (s.allow_downgrade) args.push_back(Str("--allow-downgrade"));
   if (!s.statement_timeout.empty()) {
     args.push_back(Str("--statement-timeout"));
     args.push_back(Str(s.statement_timeout));

@@ -651,7 +651,7 @@ TEST_F(TargetsTest, DowngradeLeavesWhatOnlyDependsOnTheTarget) {
 
 // Alembic's upgrade to a revision already applied, or to base, does
 // nothing and succeeds; schemagate says so in one line. The operator's
-// downgradePolicy picks --forbid-downgrade (refuse) or --allow-downgrade.
+// downgradePolicy picks SCHEMAGATE_FORBID_DOWNGRADE=true (refuse) or --allow-downgrade.
 TEST_F(RunnerTest, UpgradeToAnAppliedRevisionOrBaseDoesNothing) {
   ASSERT_EQ(Sg({"upgrade", "head"}).exit_code, 0);
   RunResult past = Sg({"upgrade", "0003", "--report", "/dev/stdout"});
@@ -670,6 +670,10 @@ TEST_F(RunnerTest, UpgradeToAnAppliedRevisionOrBaseDoesNothing) {
   EXPECT_EQ(forbidden.exit_code, 4);
   EXPECT_CONTAINS(forbidden.err, "target 0003 is below the current revision 0005");
   EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0005");
+  // The operator says Forbid through the environment (older runners ignore it).
+  RunResult forbidden_env = Sg({"upgrade", "0003"}, {{"SCHEMAGATE_FORBID_DOWNGRADE", "true"}});
+  EXPECT_EQ(forbidden_env.exit_code, 4) << forbidden_env.err;
+  EXPECT_CONTAINS(forbidden_env.err, "target 0003 is below the current revision 0005");
   ASSERT_EQ(Sg({"upgrade", "0003", "--allow-downgrade"}).exit_code, 0);
   EXPECT_EQ(Q("SELECT version_num FROM alembic_version"), "0003");
 

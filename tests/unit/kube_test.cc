@@ -287,13 +287,15 @@ TEST(RunnerJob, DeterministicNameSecretOnlyAndOwned) {
   EXPECT_NE(text.find(R"("secretKeyRef":{"key":"url","name":"db"})"), std::string::npos) << text;
   EXPECT_NE(text.find(R"("upgrade","0003","--report","/dev/termination-log")"), std::string::npos) << text;
   EXPECT_NE(text.find("--allow-downgrade"), std::string::npos);
-  EXPECT_EQ(text.find("--forbid-downgrade"), std::string::npos);
+  EXPECT_EQ(text.find("SCHEMAGATE_FORBID_DOWNGRADE"), std::string::npos);
   // Forbid (the default): the runner refuses a target below the database
   // instead of doing nothing as Alembic's upgrade does.
   Json forbid = Migration(R"({"database":{"urlFrom":{"secretKeyRef":{"name":"db","key":"url"}}},"targetRevision":"0003"})");
   const std::string forbid_text =
       op::BuildRunnerJob(forbid, *op::ParseMigrationSpec(forbid, "img"), "ocr-identity-x").serialize();
-  EXPECT_NE(forbid_text.find("--forbid-downgrade"), std::string::npos) << forbid_text;
+  EXPECT_NE(forbid_text.find(R"({"name":"SCHEMAGATE_FORBID_DOWNGRADE","value":"true"})"), std::string::npos)
+      << forbid_text;
+  EXPECT_EQ(forbid_text.find("--forbid-downgrade"), std::string::npos) << "older runners do not know the flag";
   EXPECT_EQ(forbid_text.find("--allow-downgrade"), std::string::npos);
   EXPECT_EQ(kube::GetString(job, {"metadata", "ownerReferences"}), "");
   EXPECT_EQ(kube::GetString(job["metadata"]["ownerReferences"][0], {"uid"}), "u-1");
