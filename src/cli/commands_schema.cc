@@ -6,10 +6,10 @@
 #include <sstream>
 
 #include "cli/context.h"
-#include "core/catalog.h"
 #include "core/json_writer.h"
 #include "db/catalog_reader.h"
 #include "db/scratch_server.h"
+#include "schema/catalog.h"
 
 namespace schemagate::cli {
 namespace {

@@ -1,4 +1,4 @@
-// Reading a database's schema into a Catalog (core/catalog.h), and running
+// Reading a database's schema into a Catalog (schema/catalog.h), and running
 // SQL scripts against scratch databases. libpqxx stays in the .cc.
 #ifndef SCHEMAGATE_DB_CATALOG_READER_H_
 #define SCHEMAGATE_DB_CATALOG_READER_H_
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/catalog.h"
 #include "core/status.h"
+#include "schema/catalog.h"
 
 namespace schemagate {
 

@@ -2,7 +2,7 @@
 // database built from `base` is upgraded with the SQL generated towards a
 // database built from `desired`, must then read back as that catalog, and
 // the generated downgrade must bring it back to its original catalog.
-#include "core/catalog.h"
+#include "schema/catalog.h"
 
 #include <gtest/gtest.h>
 

@@ -58,8 +58,8 @@
 // owners, trigger enable/disable state, statistics objects, event triggers,
 // aggregates, extension versions and extension comments (the extension's
 // control file sets those), and every object that belongs to an extension.
-#ifndef SCHEMAGATE_CORE_CATALOG_H_
-#define SCHEMAGATE_CORE_CATALOG_H_
+#ifndef SCHEMAGATE_SCHEMA_CATALOG_H_
+#define SCHEMAGATE_SCHEMA_CATALOG_H_
 
 #include <map>
 #include <set>
@@ -188,4 +188,4 @@ std::vector<std::string> SplitQualifiedName(std::string_view name);
 
 }  // namespace schemagate
 
-#endif  // SCHEMAGATE_CORE_CATALOG_H_
+#endif  // SCHEMAGATE_SCHEMA_CATALOG_H_

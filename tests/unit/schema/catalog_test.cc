@@ -1,7 +1,7 @@
 // The catalog model without a database: quoting, names, differences, and
 // the SQL generated from hand-built catalogs. tests/integration/catalog_test.cc
 // runs the same generator against real PostgreSQL catalogs.
-#include "core/catalog.h"
+#include "schema/catalog.h"
 
 #include <gtest/gtest.h>
 
@@ -47,6 +47,18 @@ int IndexOf(const GeneratedSql& sql, const std::string& needle) {
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+// An enum public.mood with `labels`, and a table public.t whose column m is
+// of that type with the default 'ok'.
+Catalog MoodTable(const std::string& labels) {
+  Catalog c;
+  c.Add(Obj("enum", "public.mood", {{"labels", labels}}));
+  c.Add(Obj("table", "public.t"));
+  CatalogObject m = Column("public.t.m", "public.mood", 1);
+  m.attributes["default"] = "'ok'::public.mood";
+  c.Add(m);
+  return c;
 }
 
 TEST(CatalogQuoteIdentifier, QuotesOnlyWhereNeeded) {
@@ -355,12 +367,7 @@ TEST(CatalogGenerate, EnumLabelsAddedInOrderBecomeAddValue) {
 }
 
 TEST(CatalogGenerate, EnumLosingALabelIsRecreatedWithAWarning) {
-  Catalog before;
-  before.Add(Obj("enum", "public.mood", {{"labels", "'sad', 'ok'"}}));
-  before.Add(Obj("table", "public.t"));
-  CatalogObject m = Column("public.t.m", "public.mood", 1);
-  m.attributes["default"] = "'ok'::public.mood";
-  before.Add(m);
+  const Catalog before = MoodTable("'sad', 'ok'");
   Catalog after = before;
   after.objects["enum public.mood"].attributes["labels"] = "'ok'";
 
@@ -457,6 +464,163 @@ TEST(CatalogGenerate, ColumnTypeChangeUsesACastAndWarns) {
                 sql.warnings[0] + "\n" +
                 "ALTER TABLE public.users ALTER COLUMN phone TYPE text USING phone::text;\n"
                 "ALTER TABLE public.users ALTER COLUMN phone SET DEFAULT ''::text;\n");
+}
+
+TEST(CatalogGenerate, FunctionsThatDefaultsUseComeBeforeTablesOthersAfter) {
+  Catalog after;
+  after.Add(Obj("table", "public.t"));
+  CatalogObject id = Column("public.t.id", "integer", 1);
+  id.attributes["default"] = "public.next_id()";
+  id.depends_on.insert("function public.next_id()");
+  after.Add(id);
+  after.Add(Obj("function", "public.next_id()",
+                {{"kind", "function"},
+                 {"returns", "integer"},
+                 {"definition", "CREATE OR REPLACE FUNCTION public.next_id() RETURNS integer"}}));
+  CatalogObject count = Obj(
+      "function", "public.count_t()",
+      {{"kind", "function"},
+       {"returns", "bigint"},
+       {"definition", "CREATE OR REPLACE FUNCTION public.count_t() RETURNS bigint"}});
+  count.depends_on.insert("table public.t");
+  after.Add(count);
+
+  EXPECT_EQ(Joined(GenerateMigrationSql(Catalog{}, after)),
+            "CREATE OR REPLACE FUNCTION public.next_id() RETURNS integer;\n"
+            "CREATE TABLE public.t (\n    id integer DEFAULT public.next_id()\n);\n"
+            "CREATE OR REPLACE FUNCTION public.count_t() RETURNS bigint;\n");
+  // Back down: a function that names the table goes before DROP TABLE, the
+  // one the default used after it.
+  EXPECT_EQ(Joined(GenerateMigrationSql(after, Catalog{})),
+            "DROP FUNCTION public.count_t();\n"
+            "-- WARNING: table public.t is dropped: its data is lost\n"
+            "DROP TABLE public.t;\n"
+            "DROP FUNCTION public.next_id();\n");
+}
+
+TEST(CatalogGenerate, SharedObjectsAreDroppedLastDependentsFirst) {
+  Catalog before;
+  before.Add(Obj("schema", "app"));
+  before.Add(Obj("extension", "cube", {{"schema", "app"}}));
+  CatalogObject earthdistance = Obj("extension", "earthdistance", {{"schema", "app"}});
+  earthdistance.depends_on.insert("extension cube");
+  before.Add(earthdistance);
+  before.Add(Obj("enum", "app.mood", {{"labels", "'ok'"}}));
+  before.Add(Obj("sequence", "app.s", {{"type", "bigint"}}));
+  before.Add(Obj("function", "app.a()", {{"kind", "procedure"}}));
+  CatalogObject b = Obj("function", "app.b()", {{"kind", "function"}, {"returns", "integer"}});
+  b.depends_on.insert("function app.a()");
+  before.Add(b);
+
+  const GeneratedSql sql = GenerateMigrationSql(before, Catalog{});
+  EXPECT_EQ(Joined(sql),
+            "DROP FUNCTION app.b();\n"
+            "DROP PROCEDURE app.a();\n"
+            "DROP SEQUENCE app.s;\n"
+            "DROP TYPE app.mood;\n"
+            "DROP EXTENSION earthdistance;\n"
+            "DROP EXTENSION cube;\n"
+            "DROP SCHEMA app;\n");
+  EXPECT_TRUE(sql.warnings.empty());
+}
+
+TEST(CatalogGenerate, KeptSequenceIsReleasedBeforeItsOwningColumnIsDropped) {
+  Catalog before;
+  before.Add(Obj("table", "public.t"));
+  before.Add(Column("public.t.id", "integer", 1));
+  before.Add(Column("public.t.legacy_id", "bigint", 2));
+  before.Add(Obj("sequence", "public.shared_seq", {{"owned_by", "public.t.legacy_id"}}));
+  before.Add(Obj("sequence", "public.legacy_seq", {{"owned_by", "public.t.legacy_id"}}));
+  Catalog after;
+  after.Add(Obj("table", "public.t"));
+  after.Add(Column("public.t.id", "integer", 1));
+  after.Add(Obj("sequence", "public.shared_seq", {{"owned_by", "public.t.id"}}));
+
+  // legacy_seq goes with its column: no DROP SEQUENCE of its own.
+  EXPECT_EQ(Joined(GenerateMigrationSql(before, after)),
+            "ALTER SEQUENCE public.shared_seq OWNED BY NONE;\n"
+            "-- WARNING: column public.t.legacy_id is dropped: its data is lost\n"
+            "ALTER TABLE public.t DROP COLUMN legacy_id;\n"
+            "ALTER SEQUENCE public.shared_seq OWNED BY public.t.id;\n");
+}
+
+TEST(CatalogGenerate, SequenceOptionsAreWrittenWhenCreatedOrChanged) {
+  Catalog before;
+  before.Add(Obj("sequence", "public.s",
+                 {{"type", "bigint"},
+                  {"start", "1"},
+                  {"increment", "1"},
+                  {"cache", "1"},
+                  {"cycle", "false"}}));
+  Catalog after = before;
+  after.objects["sequence public.s"].attributes["cache"] = "20";
+
+  EXPECT_EQ(Joined(GenerateMigrationSql(before, after)), "ALTER SEQUENCE public.s CACHE 20;\n");
+  EXPECT_EQ(Joined(GenerateMigrationSql(Catalog{}, after)),
+            "CREATE SEQUENCE public.s AS bigint START WITH 1 INCREMENT BY 1 CACHE 20 NO CYCLE;\n");
+}
+
+TEST(CatalogGenerate, EnumLabelUsedInTheSameMigrationRecreatesTheTypeWithANote) {
+  const Catalog before = MoodTable("'ok'");
+  Catalog after = before;
+  after.objects["enum public.mood"].attributes["labels"] = "'ok', 'great'";
+  after.objects["column public.t.m"].attributes["default"] = "'great'::public.mood";
+
+  const GeneratedSql sql = GenerateMigrationSql(before, after);
+  EXPECT_TRUE(sql.warnings.empty()) << Joined(sql);
+  EXPECT_EQ(Joined(sql),
+            "-- enum public.mood is recreated instead of ALTER TYPE ... ADD VALUE: this migration "
+            "already uses a new label, which PostgreSQL allows only after the ADD VALUE commits\n"
+            "ALTER TYPE public.mood RENAME TO mood__old;\n"
+            "CREATE TYPE public.mood AS ENUM ('ok', 'great');\n"
+            "ALTER TABLE public.t ALTER COLUMN m DROP DEFAULT;\n"
+            "ALTER TABLE public.t ALTER COLUMN m TYPE public.mood USING m::text::public.mood;\n"
+            "ALTER TABLE public.t ALTER COLUMN m SET DEFAULT 'great'::public.mood;\n"
+            "DROP TYPE public.mood__old;\n");
+}
+
+TEST(CatalogGenerate, ChangedGenerationExpressionDropsAndAddsTheColumnWithItsIndex) {
+  Catalog before;
+  before.Add(Obj("table", "public.t"));
+  before.Add(Column("public.t.a", "integer", 1));
+  CatalogObject b = Column("public.t.b", "integer", 2);
+  b.attributes["generated"] = "(a * 2)";
+  before.Add(b);
+  CatalogObject ix =
+      Obj("index", "public.ix_t_b",
+          {{"table", "public.t"}, {"definition", "CREATE INDEX ix_t_b ON public.t USING btree (b)"}});
+  ix.depends_on.insert("column public.t.b");
+  before.Add(ix);
+  Catalog after = before;
+  after.objects["column public.t.b"].attributes["generated"] = "(a * 3)";
+
+  const GeneratedSql sql = GenerateMigrationSql(before, after);
+  EXPECT_TRUE(sql.warnings.empty()) << Joined(sql);
+  EXPECT_EQ(Joined(sql),
+            "DROP INDEX public.ix_t_b;\n"
+            "-- generated column public.t.b: PostgreSQL 15 cannot change a generation expression, "
+            "so the column is dropped and added again (its values are recomputed)\n"
+            "ALTER TABLE public.t DROP COLUMN b;\n"
+            "ALTER TABLE public.t ADD COLUMN b integer GENERATED ALWAYS AS ((a * 3)) STORED;\n"
+            "CREATE INDEX ix_t_b ON public.t USING btree (b);\n");
+}
+
+TEST(CatalogGenerate, NotNullColumnWithoutDefaultGetsANoteAndARemovedCommentIsNull) {
+  Catalog before;
+  before.Add(Obj("table", "public.t", {{"comment", "old"}}));
+  before.Add(Column("public.t.id", "integer", 1));
+  Catalog after;
+  after.Add(Obj("table", "public.t"));
+  after.Add(Column("public.t.id", "integer", 1));
+  after.Add(Column("public.t.email", "text", 2, /*nullable=*/false));
+
+  const GeneratedSql sql = GenerateMigrationSql(before, after);
+  EXPECT_TRUE(sql.warnings.empty()) << Joined(sql);
+  EXPECT_EQ(Joined(sql),
+            "-- NOT NULL without a default fails if public.t has rows: add a default or backfill "
+            "first\n"
+            "ALTER TABLE public.t ADD COLUMN email text NOT NULL;\n"
+            "COMMENT ON TABLE public.t IS NULL;\n");
 }
 
 }  // namespace
