@@ -11,6 +11,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       libpqxx-dev libpq-dev libcpprest-dev libssl-dev libyaml-cpp-dev \
       libboost-program-options-dev libspdlog-dev libfmt-dev \
+      libpg-query-dev libprotobuf-c-dev \
     && bash /tmp/fetch-libpq-archives.sh \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -33,8 +34,10 @@ FROM debian:12-slim AS runtime
 # libpq loads when a connection needs them. libpq, libpqxx, yaml-cpp,
 # Boost.Program_options, spdlog and fmt are linked in statically; cpprestsdk
 # only into schemagate-operator, which `schemagate operator` runs.
+# libpg_query (PostgreSQL's parser) is opened by `lint` and `check` when they
+# parse, never by the runner's start.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libssl3 libgssapi-krb5-2 libldap-2.5-0 libcpprest2.10 ca-certificates \
+      libssl3 libgssapi-krb5-2 libldap-2.5-0 libcpprest2.10 libpg-query1504.0 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/schemagate /build/schemagate-operator /usr/local/bin/
 COPY --from=build /out/migrations /migrations

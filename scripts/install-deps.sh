@@ -10,6 +10,7 @@ packages=(
   libpqxx-dev libpq-dev libcpprest-dev libssl-dev libyaml-cpp-dev
   libboost-program-options-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
+  libpg-query-dev libprotobuf-c-dev
   postgresql postgresql-contrib postgresql-client
   python3 python3-alembic python3-psycopg2
   procps util-linux

@@ -1,4 +1,4 @@
-// `lint`: the rules of core/lint.h over the migration files; no database.
+// `lint`: the rules of lint/lint.h over the migration files; no database.
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -6,8 +6,8 @@
 
 #include "cli/context.h"
 #include "core/json_writer.h"
-#include "core/lint.h"
 #include "core/planner.h"
+#include "lint/lint.h"
 
 namespace schemagate::cli {
 namespace {
@@ -21,7 +21,8 @@ std::string RulesText() {
   std::string out;
   for (const LintRule& r : LintRules()) {
     out += std::string(r.id) + " (" + LintSeverityName(r.severity) + "): " + r.summary +
-           "\n    why: " + r.why + "\n    safe alternative: " + r.fix + "\n";
+           "\n    why: " + r.why + "\n    safe alternative: " + r.fix + "\n" +
+           (*r.squawk ? std::string("    squawk: ") + r.squawk + "\n" : "");
   }
   return out;
 }
@@ -36,6 +37,7 @@ std::string RulesJson() {
         .Field("summary", r.summary)
         .Field("why", r.why)
         .Field("fix", r.fix)
+        .Field("squawk", r.squawk)
         .EndObject();
   }
   w.EndArray();
@@ -110,15 +112,19 @@ Status RunLint(Context& ctx, const po::variables_map& vm) {
   options.lock_timeout_configured = settings->lock_timeout && settings->lock_timeout->count() > 0;
   LintReport report;
   report.environment = environment;
+  // Every revision goes through the history in order, so that a type change
+  // knows the column's type; only the wanted ones are reported.
+  LintHistory history;
   for (const std::string& id : graph.TopologicalOrder()) {
-    if (!wanted.empty() && wanted.count(id) == 0) continue;
     const MigrationFile& file = *set->Find(id);
     auto content = ReadText(file.revision.path);
     if (!content.ok()) return content.status();
+    auto result = LintMigration(file, *content, options, &history);
+    if (!result.ok()) return result.status();
+    if (!wanted.empty() && wanted.count(id) == 0) continue;
     report.revisions.push_back(id);
-    for (LintFinding& f : LintMigration(file, *content, options)) {
-      report.findings.push_back(std::move(f));
-    }
+    for (LintFinding& f : result->findings) report.findings.push_back(std::move(f));
+    for (LintStatement& s : result->statements) report.statements.push_back(std::move(s));
   }
 
   if (format == "json") {

@@ -38,12 +38,14 @@ class Splitter {
       if (c == '\n') {
         ++line_;
         ++i_;
+        line_begin_ = i_;
         at_line_start_ = true;
         continue;
       }
       if (c == '\r') {
         if (i_ + 1 >= s_.size() || s_[i_ + 1] != '\n') ++line_;
         ++i_;
+        line_begin_ = i_;
         continue;
       }
       if (std::isspace(c)) {
@@ -105,13 +107,14 @@ class Splitter {
       has_token_ = true;
       start_ = i_;
       start_line_ = line_;
+      start_column_ = CharactersBetween(line_begin_, i_) + 1;
     }
   }
 
   void Flush(size_t end) {
     if (has_token_) {
       std::string_view text = TrimRight(s_.substr(start_, end - start_));
-      out_.push_back({std::string(text), start_line_});
+      out_.push_back({std::string(text), start_line_, start_column_});
     }
     has_token_ = false;
     prev_word_ = {};
@@ -120,9 +123,19 @@ class Splitter {
   // Advances over [i_, i_ + n), counting lines.
   void Advance(size_t n) {
     for (size_t k = 0; k < n && i_ < s_.size(); ++k, ++i_) {
+      if (s_[i_] == '\n' || s_[i_] == '\r') line_begin_ = i_ + 1;
       if (s_[i_] == '\n') ++line_;
       else if (s_[i_] == '\r' && (i_ + 1 >= s_.size() || s_[i_ + 1] != '\n')) ++line_;
     }
+  }
+
+  // UTF-8 characters in [from, to): a column counts characters, not bytes.
+  int CharactersBetween(size_t from, size_t to) const {
+    int n = 0;
+    for (size_t k = from; k < to && k < s_.size(); ++k) {
+      if ((static_cast<unsigned char>(s_[k]) & 0xC0) != 0x80) ++n;
+    }
+    return n;
   }
 
   void SkipLineComment() {
@@ -242,6 +255,8 @@ class Splitter {
   bool has_token_ = false;
   size_t start_ = 0;
   int start_line_ = 0;
+  int start_column_ = 1;
+  size_t line_begin_ = 0;  // offset of the current line's first character
   int atomic_depth_ = 0;
   int atomic_line_ = 0;
   std::string_view prev_word_;

@@ -20,6 +20,7 @@ namespace schemagate {
 struct SqlStatement {
   std::string text;  // the statement without its terminating ';', trimmed
   int line = 0;      // 1-based line where the statement's first token starts
+  int column = 1;    // 1-based column (in characters) of that token on its line
 };
 
 // Splits `sql` into statements. `first_line` is the line number of the first

@@ -1,0 +1,256 @@
+// The rules that need PostgreSQL's parse tree: rewrites, maintenance,
+// explicit locks, data changes, syntax, the locks each statement takes,
+// and type changes told apart by what earlier migrations created.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "lint/lint.h"
+
+namespace schemagate {
+namespace {
+
+constexpr const char* kUp = "-- migrate:upgrade\n";
+constexpr const char* kUpNoTx = "-- migrate:upgrade transaction:false\n";
+constexpr const char* kTimeout = "SET LOCAL lock_timeout = '5s';\n";
+
+std::string File(const std::string& revision, const std::string& sections) {
+  return "-- revision: " + revision + "\n" + sections;
+}
+
+LintResult LintText(const std::string& text, LintHistory* history = nullptr) {
+  auto file = ParseMigrationFile("versions/x.sql", text, /*split=*/true);
+  EXPECT_TRUE(file.ok()) << file.status().message();
+  if (!file.ok()) return {};
+  auto r = LintMigration(*file, text, LintOptions{}, history);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : LintResult{};
+}
+
+// Sorted rule ids of a statement list after the lock_timeout line; prefer-bigint left out.
+std::vector<std::string> Rules(const std::string& sql, const char* section = kUp) {
+  std::vector<std::string> out;
+  for (const LintFinding& f : LintText(File("0006", std::string(section) + kTimeout + sql)).findings) {
+    if (f.rule != "prefer-bigint") out.push_back(f.rule);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+using Ids = std::vector<std::string>;
+
+TEST(LintParseTree, QuotingCommentsAndSpacingDoNotHideAStatement) {
+  EXPECT_EQ(Rules("ALTER/* c */TABLE\n  \"users\"\n  DROP -- why\n COLUMN \"Fax\";"), Ids{"drop-column"});
+  EXPECT_EQ(Rules("alter table public.users alter column email set not null;"), Ids{"set-not-null"});
+  EXPECT_EQ(Rules("ALTER TABLE ONLY app.users RENAME COLUMN a TO b;"), Ids{"rename-column"});
+  // A table named like a keyword, and a column named "default".
+  EXPECT_EQ(Rules("ALTER TABLE \"order\" ADD COLUMN \"default\" text NOT NULL;"), Ids{"not-null-without-default"});
+}
+
+TEST(LintParseTree, TableRewrites) {
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"), Ids{"table-rewrite"});
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN r float8 DEFAULT random() * 10;"), Ids{"table-rewrite"});
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN at timestamptz DEFAULT clock_timestamp();"), Ids{"table-rewrite"});
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN total bigint GENERATED ALWAYS AS (a + b) STORED;"),
+            Ids{"table-rewrite"});
+  EXPECT_EQ(Rules("ALTER TABLE users SET LOGGED;"), Ids{"table-rewrite"});
+  EXPECT_EQ(Rules("ALTER TABLE users SET UNLOGGED;"), Ids{"table-rewrite"});
+  EXPECT_EQ(Rules("ALTER TABLE users SET ACCESS METHOD heap2;"), Ids{"table-rewrite"});
+  // An unknown function may be volatile: said so, with its name.
+  const LintResult r = LintText(File("0006", std::string(kUp) + kTimeout +
+                                                 "ALTER TABLE users ADD COLUMN c text DEFAULT my_fn();"));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_NE(r.findings[0].message.find("my_fn()"), std::string::npos) << r.findings[0].message;
+  // Constant and stable defaults need no rewrite since PostgreSQL 11.
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN tier text DEFAULT 'free';"), Ids{});
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN at timestamptz DEFAULT now();"), Ids{});
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN at timestamptz DEFAULT CURRENT_TIMESTAMP;"), Ids{});
+  EXPECT_EQ(Rules("ALTER TABLE users ADD COLUMN n bigint DEFAULT 0;"), Ids{});
+  // A new table has no rows to rewrite.
+  EXPECT_EQ(Rules("CREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();"), Ids{});
+}
+
+TEST(LintParseTree, MaintenanceThatRewritesOrBlocks) {
+  EXPECT_EQ(Rules("CLUSTER users USING users_pkey;"), Ids{"rewrite-maintenance"});
+  EXPECT_EQ(Rules("CLUSTER;", kUpNoTx), Ids{"rewrite-maintenance"});
+  // SET LOCAL does nothing outside a transaction: no lock_timeout either.
+  EXPECT_EQ(Rules("VACUUM FULL users;", kUpNoTx), (Ids{"missing-lock-timeout", "rewrite-maintenance"}));
+  EXPECT_EQ(Rules("VACUUM (ANALYZE) users;", kUpNoTx), Ids{});
+  EXPECT_EQ(Rules("REINDEX INDEX users_pkey;"), Ids{"reindex-not-concurrent"});
+  EXPECT_EQ(Rules("REINDEX TABLE users;"), (Ids{"reindex-not-concurrent"}));
+  EXPECT_EQ(Rules("REINDEX (CONCURRENTLY) TABLE users;", kUpNoTx), Ids{});
+  EXPECT_EQ(Rules("REINDEX SCHEMA app;"), Ids{"reindex-not-concurrent"});
+}
+
+TEST(LintParseTree, ExplicitLocksAndUnboundedDataChanges) {
+  EXPECT_EQ(Rules("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;"), Ids{"explicit-lock"});
+  EXPECT_EQ(Rules("CREATE TABLE t (id bigint);\nLOCK TABLE t;"), Ids{});
+  EXPECT_EQ(Rules("UPDATE users SET tier = 'free';"), Ids{"unbounded-data-change"});
+  EXPECT_EQ(Rules("DELETE FROM audit_logs;"), Ids{"unbounded-data-change"});
+  EXPECT_EQ(Rules("TRUNCATE audit_logs;"), Ids{"unbounded-data-change"});
+  EXPECT_EQ(Rules("TRUNCATE audit_logs CASCADE;"), (Ids{"truncate-cascade", "unbounded-data-change"}));
+  EXPECT_EQ(Rules("UPDATE users SET tier = 'free' WHERE tier IS NULL;"), Ids{});
+  EXPECT_EQ(Rules("DELETE FROM audit_logs WHERE at < now() - interval '1 year';"), Ids{});
+  // A WHERE in a sub-select is not the UPDATE's.
+  EXPECT_EQ(Rules("UPDATE users SET n = (SELECT count(*) FROM o WHERE o.u = users.id);"),
+            Ids{"unbounded-data-change"});
+  EXPECT_EQ(Rules("CREATE TABLE t (id bigint);\nINSERT INTO t VALUES (1);\nUPDATE t SET id = 2;\nDELETE FROM t;"), Ids{});
+  EXPECT_EQ(Rules("UPDATE users SET a = 1, b = 2, a = 3 WHERE id = 1;"), Ids{"duplicate-column-assignment"});
+}
+
+TEST(LintParseTree, SetAndDropNotNullDomainsEnumsPartitions) {
+  EXPECT_EQ(Rules("ALTER TABLE users ALTER COLUMN email SET NOT NULL;"), Ids{"set-not-null"});
+  EXPECT_EQ(Rules("ALTER TABLE users ALTER COLUMN email DROP NOT NULL;"), Ids{"drop-not-null"});
+  EXPECT_EQ(Rules("CREATE TABLE t (a text);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;"), Ids{});
+  EXPECT_EQ(Rules("CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');"), Ids{"domain-constraint"});
+  EXPECT_EQ(Rules("CREATE DOMAIN email AS text;"), Ids{});
+  EXPECT_EQ(Rules("ALTER DOMAIN email ADD CONSTRAINT at CHECK (VALUE LIKE '%@%');"), Ids{"domain-constraint"});
+  EXPECT_EQ(Rules("ALTER DOMAIN email ADD CONSTRAINT at CHECK (VALUE LIKE '%@%') NOT VALID;"), Ids{});
+  EXPECT_EQ(Rules("ALTER TYPE status ADD VALUE 'archived';"), Ids{"enum-value-position"});
+  EXPECT_EQ(Rules("ALTER TYPE status ADD VALUE 'archived' AFTER 'done';"), Ids{});
+  EXPECT_EQ(Rules("ALTER TABLE m DETACH PARTITION m_2020;"), (Ids{"detach-partition-not-concurrent"}));
+  EXPECT_EQ(Rules("ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY;", kUpNoTx), Ids{});
+  EXPECT_EQ(Rules("ALTER TABLE orders ADD CONSTRAINT ex EXCLUDE USING gist (r WITH &&);"),
+            Ids{"unique-without-using-index"});
+}
+
+TEST(LintParseTree, TransactionControlAndRerunsOfNonTransactionalSections) {
+  EXPECT_EQ(Rules("BEGIN;", kUpNoTx), Ids{"transaction-control"});
+  EXPECT_EQ(Rules("CREATE INDEX CONCURRENTLY ix ON users (a);", kUpNoTx), Ids{"not-rerunnable"});
+  EXPECT_EQ(Rules("DROP INDEX CONCURRENTLY ix;", kUpNoTx), Ids{"not-rerunnable"});
+  EXPECT_EQ(Rules("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON users (a);", kUpNoTx), Ids{});
+  EXPECT_EQ(Rules("DROP INDEX CONCURRENTLY IF EXISTS ix;", kUpNoTx), Ids{});
+  // In a transaction a failure undoes everything: a rerun starts clean.
+  EXPECT_EQ(Rules("CREATE TABLE t (id bigint);"), Ids{});
+}
+
+TEST(LintParseTree, TypesAndNames) {
+  EXPECT_EQ(Rules("DROP DATABASE other;", kUpNoTx), Ids{"drop-database"});
+  const std::string long_name(64, 'x');
+  EXPECT_EQ(Rules("CREATE TABLE " + long_name + " (id bigint);"), Ids{"identifier-too-long"});
+  EXPECT_EQ(Rules("CREATE TABLE " + std::string(63, 'x') + " (id bigint);"), Ids{});
+  EXPECT_EQ(Rules("CREATE INDEX \"" + long_name + "\" ON users (a);"),
+            (Ids{"identifier-too-long", "index-not-concurrent"}));
+  EXPECT_EQ(Rules("COMMENT ON TABLE users IS '" + long_name + "';"), Ids{});
+  auto all = [](const std::string& sql) {
+    std::vector<std::string> out;
+    for (const LintFinding& f : LintText(File("0006", std::string(kUp) + sql)).findings) out.push_back(f.rule);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(all("CREATE TABLE t (a int, b smallint, c integer, d int4, e bigint, f int8);"),
+            (Ids{"prefer-bigint", "prefer-bigint", "prefer-bigint", "prefer-bigint"}));
+  EXPECT_EQ(all("CREATE TABLE t (id serial);"), (Ids{"prefer-bigint", "serial-type"}));
+}
+
+TEST(LintParseTree, TypeChangesAreToldApartByWhatEarlierMigrationsCreated) {
+  LintHistory history;
+  LintText(File("0001", std::string(kUp) +
+                            "CREATE TABLE users (id bigint, email varchar(100), n integer, price numeric(10,2), "
+                            "at timestamp, tags varchar(20)[]);"),
+           &history);
+  auto change = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    for (const LintFinding& f : LintText(File("0002", std::string(kUp) + kTimeout + sql), &history).findings) {
+      out.push_back(f.rule);
+    }
+    return out;
+  };
+  // Binary-coercible, with room for every old value: the catalog only.
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN email TYPE text;"), Ids{});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN price TYPE numeric(12,2);"), Ids{});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN tags TYPE varchar(40)[];"), Ids{});
+  // email is text now (the history follows the change): back to a limit rewrites.
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN email TYPE varchar(50);"), Ids{"column-type-change"});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN n TYPE bigint;"), Ids{"column-type-change"});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN price TYPE numeric(12,4);"), Ids{"column-type-change"});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN at TYPE timestamptz;"), Ids{"column-type-change"});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN id TYPE text USING id::text;"), Ids{"column-type-change"});
+  // A table no linted migration created: its column's type is unknown, said so.
+  const LintResult unknown = LintText(
+      File("0003", std::string(kUp) + kTimeout + "ALTER TABLE legacy ALTER COLUMN a TYPE text;"), &history);
+  ASSERT_EQ(unknown.findings.size(), 1u);
+  EXPECT_NE(unknown.findings[0].message.find("unknown to lint"), std::string::npos) << unknown.findings[0].message;
+  // A renamed column keeps its type.
+  EXPECT_EQ(change("ALTER TABLE users RENAME COLUMN tags TO labels;"), Ids{"rename-column"});
+  EXPECT_EQ(change("ALTER TABLE users ALTER COLUMN labels TYPE text[];"), Ids{});
+}
+
+TEST(LintParseTree, SyntaxErrorsHaveTheirLineAndColumnAndCannotBeSuppressed) {
+  const std::string text = File("0006", std::string(kUp) +               // 2
+                                            "SELECT 1;\n"                // 3
+                                            "-- schemagate:lint-ignore syntax-error\n"  // 4
+                                            "CREATE TABLE t (\n"         // 5
+                                            "  a int,\n"                 // 6
+                                            "  b tex t\n"                // 7
+                                            ");\n");
+  const LintResult r = LintText(text);
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, "syntax-error");
+  EXPECT_EQ(r.findings[0].line, 7);
+  EXPECT_EQ(r.findings[0].column, 9);
+  EXPECT_EQ(r.findings[0].message, "syntax error at or near \"t\"");
+  EXPECT_EQ(r.findings[0].severity, LintSeverity::kError);
+}
+
+TEST(LintParseTree, SyntaxOfALaterPostgresqlIsAWarning) {
+  const LintResult r = LintText(File(
+      "0006", std::string(kUp) + "SELECT * FROM JSON_TABLE(jsonb '[]', '$[*]' COLUMNS (a int PATH '$.a')) jt;\n"
+                                 "SELECT '{}'::text IS JSON;\n"));
+  ASSERT_EQ(r.findings.size(), 2u);
+  for (const LintFinding& f : r.findings) {
+    EXPECT_EQ(f.rule, "newer-syntax");
+    EXPECT_EQ(f.severity, LintSeverity::kWarning);
+  }
+  EXPECT_NE(r.findings[0].message.find("PostgreSQL 17"), std::string::npos) << r.findings[0].message;
+  EXPECT_NE(r.findings[1].message.find("PostgreSQL 16"), std::string::npos) << r.findings[1].message;
+}
+
+TEST(LintParseTree, CheckMigrationSyntaxReadsEverySection) {
+  const std::string text = File("0006", std::string(kUp) + "SELECT 1;\n" +  // 2, 3
+                                            "-- migrate:upgrade env:development\n"  // 4
+                                            "SELEC 2;\n"                            // 5
+                                            "-- migrate:downgrade\n"                // 6
+                                            "DROP TABLE t t;\n");                   // 7
+  auto file = ParseMigrationFile("versions/x.sql", text, true);
+  ASSERT_TRUE(file.ok());
+  auto problems = CheckMigrationSyntax(*file);
+  ASSERT_TRUE(problems.ok()) << problems.status().message();
+  ASSERT_EQ(problems->size(), 2u);
+  EXPECT_EQ((*problems)[0].line, 5);
+  EXPECT_EQ((*problems)[0].column, 1);
+  EXPECT_EQ((*problems)[1].line, 7);
+  EXPECT_EQ((*problems)[1].column, 14);
+  EXPECT_EQ(RenderLintFindingText((*problems)[1]).substr(0, 35), "versions/x.sql:7:14: error: [syntax");
+}
+
+TEST(LintParseTree, EachStatementSaysWhichLockItTakesOnWhichTable) {
+  const LintResult r = LintText(File(
+      "0006", std::string(kUp) + kTimeout +
+                  "CREATE TABLE t (id bigint, u bigint REFERENCES users (id));\n"
+                  "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\n"
+                  "ALTER TABLE orders VALIDATE CONSTRAINT fk;\n"
+                  "ALTER TABLE orders ADD COLUMN note text;\n"
+                  "CREATE INDEX ix ON orders (note);\n"
+                  "UPDATE orders SET note = '' WHERE id = 1;\n"
+                  "LOCK TABLE orders IN SHARE MODE NOWAIT;\n"));
+  auto locks = [&](size_t i) {
+    std::string out = r.statements.at(i).command + ":";
+    for (const TableLock& l : r.statements.at(i).locks) {
+      out += " " + l.relation + "=" + l.mode + (l.existing ? "" : "(new)");
+    }
+    return out;
+  };
+  ASSERT_EQ(r.statements.size(), 7u);
+  EXPECT_EQ(locks(0), "CREATE TABLE: users=SHARE ROW EXCLUSIVE");
+  EXPECT_EQ(locks(1), "ALTER TABLE: orders=SHARE ROW EXCLUSIVE users=SHARE ROW EXCLUSIVE");
+  EXPECT_EQ(locks(2), "ALTER TABLE: orders=SHARE UPDATE EXCLUSIVE");
+  EXPECT_EQ(locks(3), "ALTER TABLE: orders=ACCESS EXCLUSIVE");
+  EXPECT_EQ(locks(4), "CREATE INDEX: orders=SHARE");
+  EXPECT_EQ(locks(5), "UPDATE: orders=ROW EXCLUSIVE");
+  EXPECT_EQ(locks(6), "LOCK: orders=SHARE");
+  EXPECT_EQ(r.statements[3].line, 7);
+}
+
+}  // namespace
+}  // namespace schemagate
