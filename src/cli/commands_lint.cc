@@ -144,6 +144,34 @@ Status RunLint(Context& ctx, const po::variables_map& vm) {
 
 }  // namespace
 
+Status CheckMigrationsSyntax(const Output& out, const MigrationSet& set) {
+  int refused = 0;
+  for (const MigrationFile& file : set.files()) {
+    auto problems = CheckMigrationSyntax(file);
+    if (!problems.ok()) {
+      out.Warn("SQL syntax not checked: " + problems.status().message());
+      return Status::Ok();
+    }
+    for (const LintFinding& f : *problems) {
+      const std::string line = f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " + f.message;
+      if (f.severity == LintSeverity::kError) {
+        out.Error(Status::Validation(line));
+        ++refused;
+      } else {
+        out.Warn(line, {{"rule", f.rule}});
+      }
+    }
+  }
+  if (refused > 0) {
+    return Status::Validation(std::to_string(refused) +
+                              " statement(s) PostgreSQL's parser refuses (each above with its file, line and "
+                              "column); nothing ran: fix the SQL and check again");
+  }
+  out.Info("SQL: every statement of " + std::to_string(set.files().size()) +
+           " migration(s) parses (PostgreSQL 15's parser)");
+  return Status::Ok();
+}
+
 std::vector<Command> LintCommands() {
   std::vector<Command> c;
   c.push_back(

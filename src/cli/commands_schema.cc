@@ -365,6 +365,8 @@ Status CheckSchema(Context& ctx) {
   const Settings& settings = **s;
   auto loaded = ctx.migrations(true);
   if (!loaded.ok()) return loaded.status();
+  // Before any scratch database: a statement the parser refuses fails here, with its place.
+  SG_RETURN_IF_ERROR(CheckMigrationsSyntax(ctx.out(), **loaded));
   const Heads heads = (*loaded)->graph().Heads();
   auto sides = BuildSides(ctx, settings, **loaded, "heads");
   if (!sides.ok()) return sides.status();

@@ -118,6 +118,13 @@ std::vector<Command> LintCommands();      // lint
 
 std::vector<Command> SchemaCommands();    // verify
 
+// `check` (not `check --head`) and `check --schema`: every statement of every migration through
+// PostgreSQL's parser before anything else. kValidation naming the first
+// refused statement's file, line and column (each is logged); syntax of a
+// later PostgreSQL is a warning; a parser that cannot be loaded is a warning
+// too (the check is then skipped, said so), never a reason to fail `check`.
+Status CheckMigrationsSyntax(const Output& out, const MigrationSet& set);
+
 // Writes a new revision file from script.sql.tmpl (create, merge,
 // autogenerate); `upgrades` / `downgrades` fill ${upgrades} / ${downgrades}.
 Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r, const std::string& upgrades,

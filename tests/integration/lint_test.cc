@@ -275,6 +275,57 @@ TEST_F(LintCliTest, UnparsableMigrationExits4) {
   EXPECT_CONTAINS(r.err, "0006_bad.sql:5:");
 }
 
+TEST_F(LintCliTest, CheckReportsARefusedStatementWithItsPlaceBeforeConnecting) {
+  CopyBundledMigrations();
+  WriteMigration("0006_typo.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n-- migrate:upgrade\n"
+                 "ALTER TABLE users\n"
+                 "  ADD COLUMN nickname text NOT NULL DEFALT '';\n"
+                 "-- migrate:downgrade\n"
+                 "ALTER TABLE users DROP COLUMN nickname nickname;\n");
+  // A URL nothing listens on: the syntax is read before any connection.
+  RunResult r = SgRaw({"check", "--url", "postgresql://sg@127.0.0.1:1/none?connect_timeout=1", "--log-format", "text"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  // The statement starts on line 5; the error is where the parser stopped.
+  EXPECT_CONTAINS(r.err, "error: migrations/versions/0006_typo.sql:6:37: syntax error at or near \"DEFALT\"");
+  EXPECT_CONTAINS(r.err, "error: migrations/versions/0006_typo.sql:8:40: syntax error at or near \"nickname\"");
+  EXPECT_CONTAINS(r.err, "2 statement(s) PostgreSQL's parser refuses");
+  EXPECT_FALSE(Contains(r.err, "127.0.0.1:1")) << r.err;
+
+  RunResult schema = SgRaw({"check", "--schema", "--log-format", "text"});
+  EXPECT_EQ(schema.exit_code, 4) << schema.err;
+  EXPECT_CONTAINS(schema.err, "0006_typo.sql:6:37:");
+  EXPECT_FALSE(Contains(schema.err, "scratch")) << schema.err;
+
+  // check --head is the cheap gate: it does not parse.
+  RunResult head = Sg({"check", "--head"});
+  EXPECT_EQ(head.exit_code, 5) << head.out << head.err;
+  EXPECT_FALSE(Contains(head.err, "syntax error")) << head.err;
+}
+
+TEST_F(LintCliTest, NewerSyntaxIsAWarningAndUpgradeNeverParses) {
+  CopyBundledMigrations();
+  // PostgreSQL 16's IS JSON, in a section for another environment: check
+  // warns and passes, upgrade runs what this environment runs.
+  WriteMigration("0006_newer.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n-- migrate:upgrade\n"
+                 "CREATE TABLE notes (id bigint PRIMARY KEY, body text);\n"
+                 "-- migrate:upgrade env:pg16\n"
+                 "ALTER TABLE notes ADD CONSTRAINT body_is_json CHECK (body IS JSON) NOT VALID;\n"
+                 "-- migrate:downgrade\n"
+                 "DROP TABLE notes;\n");
+  RunResult up = Sg({"upgrade", "head"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_EQ(Q("SELECT count(*) FROM information_schema.tables WHERE table_name = 'notes'"), "1");
+  RunResult check = Sg({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_CONTAINS(check.err, "0006_newer.sql:7:");
+  EXPECT_CONTAINS(check.err, "PostgreSQL 16");
+  RunResult lint = Lint({"--env", "pg16"});
+  EXPECT_CONTAINS(lint.out, "0006_newer.sql:7:");
+  EXPECT_CONTAINS(lint.out, "warning: [newer-syntax]");
+}
+
 TEST_F(LintCliTest, ListRulesPrintsEveryRule) {
   RunResult r = Lint({"--list-rules"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
