@@ -163,6 +163,13 @@ Status SplitSections(MigrationFile* file) {
       if (!why.empty()) return Error(path, st.line, why);
       if (section.transactional) {
         why = NonTransactionalReason(st);
+        if (why.rfind("transaction control", 0) == 0) {
+          return Error(path, st.line,
+                       why + " in a transactional section: schemagate runs the section in a transaction and "
+                             "records the migration in the same one, so remove it (statements that cannot run "
+                             "in a transaction go in a section marked '-- migrate:" +
+                           DirectionName(section.direction) + " transaction:false')");
+        }
         if (!why.empty()) {
           return Error(path, st.line,
                        why + " cannot run inside a transaction; move it to its own section marked '-- migrate:" +

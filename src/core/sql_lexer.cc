@@ -384,7 +384,7 @@ std::string NonTransactionalReason(const SqlStatement& statement) {
   } else if (a == "BEGIN" || a == "START" || a == "COMMIT" || a == "ROLLBACK" || a == "END" ||
              a == "ABORT" || a == "SAVEPOINT" || a == "RELEASE" ||
              (a == "PREPARE" && at(1) == "TRANSACTION")) {
-    return "transaction control (" + a + ") inside a managed transaction";
+    return "transaction control (" + a + ")";
   }
   return "";
 }

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <pg_query.h>
 
+#include <cstdlib>
 #include <mutex>
 
 namespace schemagate::lint {
@@ -40,7 +41,11 @@ const Api& LoadApi() {
         dlsym(handle, "pg_query__parse_result__free_unpacked"));
     if (!api.parse || !api.free_parse || !api.unpack || !api.free_unpacked) {
       api.error = std::string(kLibrary) + " lacks the functions schemagate calls; install libpg-query1504.0 15-4.0.0";
+      return;
     }
+    // The parser keeps a memory context per thread; give the main thread's
+    // back at exit, so leak checkers see a clean process.
+    if (auto exit_fn = reinterpret_cast<void (*)()>(dlsym(handle, "pg_query_exit"))) std::atexit(exit_fn);
   });
   return api;
 }

@@ -65,6 +65,10 @@ expect "current reports head" 0 "$head \\(head\\)" run --env DATABASE_URL="$db" 
 expect "a second upgrade is a no-op" 0 '' run --env DATABASE_URL="$db" "$image" upgrade head
 expect "check --schema: the migrations match the bundled schema/" 0 '' \
   run "$image" check --schema --dev-url "$url"
+expect "lint parses with PostgreSQL's parser inside the image (no error-level findings)" 0 \
+  'lint: 0 error\(s\)' run "$image" lint
+expect "check reads every statement with the parser inside the image" 0 'every statement of [0-9]+ migration' \
+  run --env DATABASE_URL="$db" "$image" check
 expect "schemagate operator --help" 0 'kubeconfig' run "$image" operator --help
 expect "the root filesystem is read-only" 1 'Read-only file system' \
   run --entrypoint /bin/sh "$image" -c 'touch /migrations/x'

@@ -112,6 +112,10 @@ TEST(MigrationFile, RejectsBadInputNamingFileAndLine) {
       {"concurrently in tx", "-- revision: a\n-- migrate:upgrade\nSELECT 1;\nCREATE INDEX CONCURRENTLY i ON t (x);\n",
        "f.sql:4: "},
       {"vacuum in tx", "-- revision: a\n-- migrate:downgrade\nVACUUM t;\n", "transaction:false"},
+      // COMMIT is not moved to a transaction:false section: it is removed.
+      {"commit in tx", "-- revision: a\n-- migrate:upgrade\nCOMMIT;\n",
+       "f.sql:3: transaction control (COMMIT) in a transactional section: schemagate runs the section in a "
+       "transaction and records the migration in the same one, so remove it"},
       {"unterminated", "-- revision: a\n-- migrate:upgrade\nSELECT 'abc;\n", "f.sql"},
   };
   for (const BadCase& c : cases) {
