@@ -37,6 +37,7 @@ const std::vector<Check>& AllChecks();
 void CheckIndexNotConcurrent(const StatementContext& c, Hits* hits);
 void CheckReindexNotConcurrent(const StatementContext& c, Hits* hits);
 void CheckConstraintWithoutNotValid(const StatementContext& c, Hits* hits);
+void CheckValidateInTheSameTransaction(const StatementContext& c, Hits* hits);
 void CheckUniqueWithoutUsingIndex(const StatementContext& c, Hits* hits);
 void CheckSetNotNull(const StatementContext& c, Hits* hits);
 void CheckDomainConstraint(const StatementContext& c, Hits* hits);

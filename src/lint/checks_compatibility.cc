@@ -85,8 +85,8 @@ void CheckDropNotNull(const StatementContext& c, Hits* hits) {
 void CheckEnumValuePosition(const StatementContext& c, Hits* hits) {
   if (c.node->node_case != PG_QUERY__NODE__NODE_ALTER_ENUM_STMT) return;
   const PgQuery__AlterEnumStmt* e = c.node->alter_enum_stmt;
-  if (e->old_val != nullptr && *e->old_val != '\0') return;  // RENAME VALUE
-  if (e->new_val_neighbor != nullptr && *e->new_val_neighbor != '\0') return;
+  if (IsSet(e->old_val)) return;  // RENAME VALUE
+  if (IsSet(e->new_val_neighbor)) return;
   hits->push_back({kEnumValuePosition, "ALTER TYPE " + NameOfList(e->type_name, e->n_type_name).display() +
                                            " ADD VALUE '" + (e->new_val ? e->new_val : "") +
                                            "' without BEFORE or AFTER puts it last"});

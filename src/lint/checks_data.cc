@@ -103,8 +103,20 @@ void CheckNotRerunnable(const StatementContext& c, Hits* hits) {
         hits->push_back({kNotRerunnable, "DROP without IF EXISTS: a rerun after a failure stops here"});
       }
       break;
+    case PG_QUERY__NODE__NODE_DROPDB_STMT:
+      if (!c.node->dropdb_stmt->missing_ok) {
+        hits->push_back({kNotRerunnable, "DROP DATABASE without IF EXISTS: a rerun after a failure stops here"});
+      }
+      break;
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
       for (const PgQuery__AlterTableCmd* cmd : Commands(c.node->alter_table_stmt)) {
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition) {
+          // Interrupted, it leaves the partition pending detach; running it again fails.
+          hits->push_back({kNotRerunnable, "DETACH PARTITION ... CONCURRENTLY: if it is interrupted the partition "
+                                           "stays pending detach and a rerun fails; finish it with ALTER TABLE ... "
+                                           "DETACH PARTITION ... FINALIZE"});
+          continue;
+        }
         const bool add = cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn;
         const bool drop = cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn ||
                           cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint;

@@ -29,7 +29,7 @@ const char* ConstraintKind(PgQuery__ConstrType type) {
 }
 
 std::string Named(const PgQuery__Constraint* con) {
-  return con->conname ? QuoteIdent(con->conname) + " " : "";
+  return IsSet(con->conname) ? QuoteIdent(con->conname) + " " : "";
 }
 
 }  // namespace
@@ -73,7 +73,7 @@ void CheckIndexNotConcurrent(const StatementContext& c, Hits* hits) {
     // ON ONLY builds nothing: it is the first step of indexing a partitioned table.
     if (index->concurrent || !index->relation->inh || c.state.IsNew(table)) return;
     std::string what = index->unique ? "CREATE UNIQUE INDEX" : "CREATE INDEX";
-    if (index->idxname) what += " " + QuoteIdent(index->idxname);
+    if (IsSet(index->idxname)) what += " " + QuoteIdent(index->idxname);
     hits->push_back({kIndexNotConcurrent, what + " on existing table " + table.display() + " without CONCURRENTLY"});
   }
   if (c.node->node_case == PG_QUERY__NODE__NODE_DROP_STMT &&
@@ -163,6 +163,23 @@ void CheckConstraintWithoutNotValid(const StatementContext& c, Hits* hits) {
   }
 }
 
+// VALIDATE in the transaction that added the constraint NOT VALID: the scan
+// runs under the lock the ADD took, held until commit.
+void CheckValidateInTheSameTransaction(const StatementContext& c, Hits* hits) {
+  const PgQuery__AlterTableStmt* alter = ExistingAlteredTable(c);
+  if (alter == nullptr) return;
+  const Name table = NameOf(alter->relation);
+  for (const PgQuery__AlterTableCmd* cmd : Commands(alter)) {
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint && IsSet(cmd->name) &&
+        c.state.AddedNotValidInThisTransaction(table, cmd->name)) {
+      hits->push_back({kConstraintWithoutNotValid,
+                       "VALIDATE CONSTRAINT " + QuoteIdent(cmd->name) + " on existing table " + table.display() +
+                           " in the transaction that added it NOT VALID: the scan runs under the ADD's lock "
+                           "(ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE for a foreign key) until commit"});
+    }
+  }
+}
+
 void CheckUniqueWithoutUsingIndex(const StatementContext& c, Hits* hits) {
   const PgQuery__AlterTableStmt* alter = ExistingAlteredTable(c);
   if (alter == nullptr) return;
@@ -172,7 +189,7 @@ void CheckUniqueWithoutUsingIndex(const StatementContext& c, Hits* hits) {
                               con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ||
                               (con->contype == PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION && column == nullptr);
     if (!builds_index) continue;
-    if (column == nullptr && (con->indexname == nullptr || *con->indexname == '\0')) {
+    if (column == nullptr && !IsSet(con->indexname)) {
       hits->push_back({kUniqueWithoutUsingIndex, "ADD CONSTRAINT " + Named(con) + ConstraintKind(con->contype) +
                                                      " on existing table " + table + " without USING INDEX",
                        con->location});

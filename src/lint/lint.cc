@@ -28,6 +28,7 @@ namespace lint {
 const std::vector<Check>& AllChecks() {
   static const std::vector<Check> checks = {
       CheckIndexNotConcurrent,       CheckReindexNotConcurrent,     CheckConstraintWithoutNotValid,
+      CheckValidateInTheSameTransaction,
       CheckUniqueWithoutUsingIndex,  CheckSetNotNull,               CheckDomainConstraint,
       CheckDetachPartitionNotConcurrent, CheckExplicitLock,         CheckMissingLockTimeout,
       CheckTableRewrite,             CheckColumnTypeChange,         CheckRewriteMaintenance,

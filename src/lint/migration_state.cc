@@ -88,7 +88,7 @@ void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
       }
       break;
     case PG_QUERY__NODE__NODE_INDEX_STMT:
-      if (st->index_stmt->idxname != nullptr) {
+      if (IsSet(st->index_stmt->idxname)) {
         const Name table = NameOf(st->index_stmt->relation);
         index_table_[IndexKey(Name{"", st->index_stmt->idxname}, table)] = table;
       }
@@ -109,18 +109,22 @@ void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
     case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
       const Name table = NameOf(st->alter_table_stmt->relation);
       auto* cols = columns(table);
-      if (cols == nullptr) break;
       for (size_t i = 0; i < st->alter_table_stmt->n_cmds; ++i) {
         const PgQuery__AlterTableCmd* cmd = st->alter_table_stmt->cmds[i]->alter_table_cmd;
         if (cmd == nullptr) continue;
         const PgQuery__Node* def = cmd->def;
-        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && def &&
-            def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && def->column_def->colname) {
+        const bool column_def = def != nullptr && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF;
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint && def &&
+            def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT && def->constraint->skip_validation &&
+            IsSet(def->constraint->conname) && in_transaction) {
+          not_valid_added_.insert(table.key() + "\n" + def->constraint->conname);
+        }
+        if (cols == nullptr) continue;
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && column_def && IsSet(def->column_def->colname)) {
           (*cols)[def->column_def->colname] = TypeOf(def->column_def->type_name);
-        } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType && cmd->name && def &&
-                   def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
+        } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType && IsSet(cmd->name) && column_def) {
           (*cols)[cmd->name] = TypeOf(def->column_def->type_name);
-        } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn && cmd->name) {
+        } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn && IsSet(cmd->name)) {
           cols->erase(cmd->name);
         }
       }

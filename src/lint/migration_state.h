@@ -37,12 +37,20 @@ class MigrationState {
   // The table an index created earlier in this migration is on.
   std::optional<Name> TableOfIndex(const Name& index) const;
   bool LockTimeoutSet() const { return local_timeout_ ? *local_timeout_ : session_timeout_; }
+  // True when the transaction still open added `constraint` to `table` NOT VALID:
+  // validating it now scans under the lock that ADD holds until commit.
+  bool AddedNotValidInThisTransaction(const Name& table, const std::string& constraint) const {
+    return not_valid_added_.count(table.key() + "\n" + constraint) > 0;
+  }
   // The column's type when an earlier statement or migration created it.
   const ColumnType* ColumnTypeOf(const Name& table, const std::string& column) const;
 
   // Records what `statement` did; `in_transaction` says whether it ran in one.
   void Apply(const PgQuery__Node* statement, bool in_transaction);
-  void EndTransaction() { local_timeout_.reset(); }
+  void EndTransaction() {
+    local_timeout_.reset();
+    not_valid_added_.clear();
+  }
 
  private:
   void ApplyLockTimeout(const PgQuery__Node* statement, bool in_transaction);
@@ -53,6 +61,7 @@ class MigrationState {
   std::optional<bool> local_timeout_;
   std::set<std::string> new_tables_;
   std::map<std::string, Name> index_table_;  // index key -> its table, created here
+  std::set<std::string> not_valid_added_;    // "table key\nconstraint", in the open transaction
   LintHistory::Columns* columns_;            // may be null
 };
 

@@ -4,7 +4,9 @@
 #include <pg_query.h>
 
 #include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 namespace schemagate::lint {
 namespace {
@@ -17,7 +19,6 @@ struct Api {
   decltype(&pg_query_parse_protobuf) parse = nullptr;
   decltype(&pg_query_free_protobuf_parse_result) free_parse = nullptr;
   decltype(&pg_query__parse_result__unpack) unpack = nullptr;
-  decltype(&pg_query__parse_result__free_unpacked) free_unpacked = nullptr;
   std::string error;  // why it could not be loaded
 };
 
@@ -37,9 +38,7 @@ const Api& LoadApi() {
     api.free_parse = reinterpret_cast<decltype(api.free_parse)>(
         dlsym(handle, "pg_query_free_protobuf_parse_result"));
     api.unpack = reinterpret_cast<decltype(api.unpack)>(dlsym(handle, "pg_query__parse_result__unpack"));
-    api.free_unpacked = reinterpret_cast<decltype(api.free_unpacked)>(
-        dlsym(handle, "pg_query__parse_result__free_unpacked"));
-    if (!api.parse || !api.free_parse || !api.unpack || !api.free_unpacked) {
+    if (!api.parse || !api.free_parse || !api.unpack) {
       api.error = std::string(kLibrary) + " lacks the functions schemagate calls; install libpg-query1504.0 15-4.0.0";
       return;
     }
@@ -65,9 +64,35 @@ int CharacterToByteOffset(const std::string& text, int character) {
 
 }  // namespace
 
-void ParseResultDeleter::operator()(PgQuery__ParseResult* result) const {
-  if (result != nullptr) LoadApi().free_unpacked(result, nullptr);
-}
+class TreeArena {
+ public:
+  static void* Alloc(void* self, size_t size) { return static_cast<TreeArena*>(self)->Take(size); }
+  static void Free(void*, void*) {}  // everything goes with the arena
+
+  void* Take(size_t size) {
+    size = (size + 15) & ~static_cast<size_t>(15);
+    if (size > kBlock / 4) {
+      blocks_.emplace_back(new unsigned char[size]);
+      return blocks_.back().get();
+    }
+    if (blocks_.empty() || used_ + size > kBlock) {
+      blocks_.emplace_back(new unsigned char[kBlock]);
+      current_ = blocks_.back().get();
+      used_ = 0;
+    }
+    void* out = current_ + used_;
+    used_ += size;
+    return out;
+  }
+
+ private:
+  static constexpr size_t kBlock = 64 * 1024;
+  std::vector<std::unique_ptr<unsigned char[]>> blocks_;
+  unsigned char* current_ = nullptr;
+  size_t used_ = 0;
+};
+
+void TreeArenaDeleter::operator()(TreeArena* arena) const { delete arena; }
 
 const char* ParserLibraryName() { return kLibrary; }
 
@@ -80,9 +105,10 @@ Result<ParsedSql> ParseSql(const std::string& sql) {
     out.error = raw.error->message != nullptr ? raw.error->message : "syntax error";
     if (raw.error->cursorpos > 0) out.error_offset = CharacterToByteOffset(sql, raw.error->cursorpos - 1);
   } else {
-    out.tree.reset(api.unpack(nullptr, raw.parse_tree.len,
-                              reinterpret_cast<const uint8_t*>(raw.parse_tree.data)));
-    if (!out.tree) out.error = "PostgreSQL's parser returned a tree it cannot read back";
+    out.arena.reset(new TreeArena);
+    ProtobufCAllocator allocator{&TreeArena::Alloc, &TreeArena::Free, out.arena.get()};
+    out.tree = api.unpack(&allocator, raw.parse_tree.len, reinterpret_cast<const uint8_t*>(raw.parse_tree.data));
+    if (out.tree == nullptr) out.error = "PostgreSQL's parser returned a tree it cannot read back";
   }
   api.free_parse(raw);
   return out;

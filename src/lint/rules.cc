@@ -19,7 +19,7 @@ const std::vector<LintRule>& LintRules() {
       {kSyntaxError, E, "a statement PostgreSQL's parser refuses",
        "the migration fails at this statement on every server, after the statements before it ran "
        "(in a transaction:false section they stay applied)",
-       "fix the statement; the line and column point at where the parser stopped", ""},
+       "fix the statement; the line and column point at where the parser stopped", "syntax-error"},
       {kNewerSyntax, W, "a statement PostgreSQL 15's parser refuses at a word of a later PostgreSQL",
        "lint cannot check it: if the server is older than the syntax it fails there",
        "nothing, when every server you migrate runs a PostgreSQL that knows it", ""},
@@ -36,11 +36,13 @@ const std::vector<LintRule>& LintRules() {
        "queries that would use it wait for the whole rebuild",
        "REINDEX ... CONCURRENTLY in a transaction:false section", "require-concurrent-reindex"},
       {kConstraintWithoutNotValid, E,
-       "a FOREIGN KEY or CHECK constraint added to an existing table without NOT VALID",
+       "a FOREIGN KEY or CHECK constraint added to an existing table without NOT VALID, or validated in "
+       "the transaction that added it",
        "validating scans the whole table while holding a lock that blocks "
        "writes (for a foreign key, on the referenced table too)",
-       "ADD CONSTRAINT ... NOT VALID (instant), then ALTER TABLE ... VALIDATE CONSTRAINT "
-       "in a later statement, which takes only a SHARE UPDATE EXCLUSIVE lock",
+       "ADD CONSTRAINT ... NOT VALID (instant), then ALTER TABLE ... VALIDATE CONSTRAINT in a later "
+       "migration (not the same transaction, whose ADD keeps its lock until commit), which takes only a "
+       "SHARE UPDATE EXCLUSIVE lock",
        "constraint-missing-not-valid, adding-foreign-key-constraint"},
       {kUniqueWithoutUsingIndex, E,
        "a UNIQUE, PRIMARY KEY or EXCLUDE constraint added to an existing table without USING INDEX",
@@ -48,7 +50,7 @@ const std::vector<LintRule>& LintRules() {
        "lock, blocking reads and writes for the whole build",
        "CREATE UNIQUE INDEX CONCURRENTLY first (in a transaction:false section), "
        "then ADD CONSTRAINT ... UNIQUE USING INDEX / PRIMARY KEY USING INDEX",
-       "disallowed-unique-constraint, adding-serial-primary-key-field"},
+       "disallowed-unique-constraint, adding-serial-primary-key-field, constraint-missing-not-valid"},
       {kSetNotNull, E, "ALTER COLUMN ... SET NOT NULL on an existing table",
        "PostgreSQL scans the whole table to prove no row is NULL while it holds an ACCESS "
        "EXCLUSIVE lock: no reads, no writes",
@@ -200,7 +202,7 @@ const std::vector<LintRule>& LintRules() {
        "a misspelt or misplaced lint-ignore suppresses nothing, silently",
        "name rule ids from 'schemagate lint --list-rules', on a "
        "'--' comment line directly above the statement",
-       ""},
+       "unused-ignore"},
   };
   return rules;
 }

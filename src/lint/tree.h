@@ -30,6 +30,9 @@ Name NameOfList(PgQuery__Node* const* items, size_t n);
 std::string QuoteIdent(const std::string& ident);
 std::string Displays(const std::vector<Name>& names);
 
+// protobuf strings are "" when unset, not null: true when `s` holds text.
+inline bool IsSet(const char* s) { return s != nullptr && *s != '\0'; }
+
 // The string of a String node ("" for anything else).
 std::string StringOf(const PgQuery__Node* node);
 

@@ -187,10 +187,21 @@ TEST(Lint, ConstraintWithoutNotValid) {
        {"constraint-without-not-valid"}},
       // FOREIGN KEY ... NOT VALID and VALIDATE take lighter locks than
       // ACCESS EXCLUSIVE, so they need no lock_timeout either.
-      {"not valid, then validate",
+      {"not valid (no validation, no ACCESS EXCLUSIVE for a foreign key)",
+       std::string(kUp) + "ALTER TABLE ocr_jobs ADD CONSTRAINT fk_user FOREIGN KEY (user_id) "
+                          "REFERENCES users (id) NOT VALID;",
+       {}},
+      {"validate, in a later migration", std::string(kUp) + "ALTER TABLE ocr_jobs VALIDATE CONSTRAINT fk_user;", {}},
+      // The same transaction: the scan runs under the lock the ADD holds until commit.
+      {"not valid, then validate in the same transaction",
        std::string(kUp) + "ALTER TABLE ocr_jobs ADD CONSTRAINT fk_user FOREIGN KEY (user_id) "
                           "REFERENCES users (id) NOT VALID;\n"
                           "ALTER TABLE ocr_jobs VALIDATE CONSTRAINT fk_user;",
+       {"constraint-without-not-valid"}},
+      {"not valid, then validate after a transaction:false section ended it",
+       up + "ALTER TABLE users ADD CONSTRAINT ck CHECK (email <> '') NOT VALID;\n" + kUpNoTx +
+           "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON users (email);\n" + up +
+           "ALTER TABLE users VALIDATE CONSTRAINT ck;",
        {}},
       {"check not valid",
        up + "ALTER TABLE users ADD CONSTRAINT ck CHECK (email <> '') NOT VALID;",

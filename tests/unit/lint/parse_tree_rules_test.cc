@@ -109,9 +109,17 @@ TEST(LintParseTree, SetAndDropNotNullDomainsEnumsPartitions) {
   EXPECT_EQ(Rules("ALTER TYPE status ADD VALUE 'archived';"), Ids{"enum-value-position"});
   EXPECT_EQ(Rules("ALTER TYPE status ADD VALUE 'archived' AFTER 'done';"), Ids{});
   EXPECT_EQ(Rules("ALTER TABLE m DETACH PARTITION m_2020;"), (Ids{"detach-partition-not-concurrent"}));
-  EXPECT_EQ(Rules("ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY;", kUpNoTx), Ids{});
   EXPECT_EQ(Rules("ALTER TABLE orders ADD CONSTRAINT ex EXCLUDE USING gist (r WITH &&);"),
             Ids{"unique-without-using-index"});
+}
+
+TEST(LintParseTree, UnnamedConstraintsAndIndexesAreNotNamedEmpty) {
+  const LintResult r = LintText(File("0006", std::string(kUp) + kTimeout +
+                                                 "ALTER TABLE payments ADD PRIMARY KEY (id);\n"
+                                                 "CREATE INDEX ON payments (at);\n"));
+  ASSERT_EQ(r.findings.size(), 2u);
+  EXPECT_EQ(r.findings[0].message, "ADD CONSTRAINT PRIMARY KEY on existing table payments without USING INDEX");
+  EXPECT_EQ(r.findings[1].message, "CREATE INDEX on existing table payments without CONCURRENTLY");
 }
 
 TEST(LintParseTree, TransactionControlAndRerunsOfNonTransactionalSections) {
@@ -120,12 +128,15 @@ TEST(LintParseTree, TransactionControlAndRerunsOfNonTransactionalSections) {
   EXPECT_EQ(Rules("DROP INDEX CONCURRENTLY ix;", kUpNoTx), Ids{"not-rerunnable"});
   EXPECT_EQ(Rules("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON users (a);", kUpNoTx), Ids{});
   EXPECT_EQ(Rules("DROP INDEX CONCURRENTLY IF EXISTS ix;", kUpNoTx), Ids{});
+  EXPECT_EQ(Rules("ALTER TABLE m DETACH PARTITION m_2020 CONCURRENTLY;", kUpNoTx), Ids{"not-rerunnable"});
+  EXPECT_EQ(Rules("DROP DATABASE x;", kUpNoTx), (Ids{"drop-database", "not-rerunnable"}));
+  EXPECT_EQ(Rules("DROP DATABASE IF EXISTS x;", kUpNoTx), Ids{"drop-database"});
   // In a transaction a failure undoes everything: a rerun starts clean.
   EXPECT_EQ(Rules("CREATE TABLE t (id bigint);"), Ids{});
 }
 
 TEST(LintParseTree, TypesAndNames) {
-  EXPECT_EQ(Rules("DROP DATABASE other;", kUpNoTx), Ids{"drop-database"});
+  EXPECT_EQ(Rules("DROP DATABASE IF EXISTS other;", kUpNoTx), Ids{"drop-database"});
   const std::string long_name(64, 'x');
   EXPECT_EQ(Rules("CREATE TABLE " + long_name + " (id bigint);"), Ids{"identifier-too-long"});
   EXPECT_EQ(Rules("CREATE TABLE " + std::string(63, 'x') + " (id bigint);"), Ids{});
