@@ -63,7 +63,7 @@ Result<LintResult> LintMigration(const MigrationFile& file, std::string_view con
         const lint::SyntaxProblem problem = lint::DescribeSyntaxError(statement.text, *parsed);
         const auto [line, column] = lint::PositionOf(statement, parsed->error_offset);
         // A syntax error cannot be suppressed: the statement fails on every server.
-        if (problem.rule == lint::kSyntaxError || ignored.count(problem.rule) == 0) {
+        if (std::string_view(problem.rule) == lint::kSyntaxError || ignored.count(problem.rule) == 0) {
           out.findings.push_back(MakeFinding(file, line, column, problem.rule, problem.message));
         }
         continue;
