@@ -57,9 +57,11 @@ image-test: build image
 	cd $(BUILD_DIR) && ctest --output-on-failure -L image
 
 # Side by side with Alembic, sqitch and psql; writes docs/benchmarks.md. Not part of make test.
+# parser_cost.py builds the previous release in a worktree and compares pod starts; it also times lint.
 bench: build
 	bash scripts/install-bench-deps.sh
 	python3 bench/run.py $(BUILD_DIR)/schemagate
+	JOBS=$(JOBS) python3 bench/parser_cost.py $(BUILD_DIR)/schemagate
 
 # libFuzzer targets with clang in build-fuzz/, FUZZ_SECONDS (default 60) each. Not part of make test.
 fuzz:
