@@ -28,8 +28,9 @@
 // line in between) suppresses those rules for that statement. A lint-ignore
 // that names an unknown rule or no rule, or that is not directly above a
 // statement (for instance at the end of a line of SQL), is itself reported
-// as `invalid-lint-ignore`, which cannot be suppressed; nor can
-// `syntax-error`.
+// as `invalid-lint-ignore`, which cannot be suppressed. Suppressing
+// `syntax-error` is for syntax of a later PostgreSQL that lint does not
+// recognise as such: the statement then goes unchecked.
 //
 // lock_timeout (rule `missing-lock-timeout`) counts as set for a statement
 // when the configuration sets a non-zero lock_timeout (the runner applies it

@@ -19,7 +19,9 @@ const std::vector<LintRule>& LintRules() {
       {kSyntaxError, E, "a statement PostgreSQL's parser refuses",
        "the migration fails at this statement on every server, after the statements before it ran "
        "(in a transaction:false section they stay applied)",
-       "fix the statement; the line and column point at where the parser stopped", "syntax-error"},
+       "fix the statement; the line and column point at where the parser stopped (syntax of a later "
+       "PostgreSQL that lint does not recognise: lint-ignore it)",
+       "syntax-error"},
       {kNewerSyntax, W, "a statement PostgreSQL 15's parser refuses at a word of a later PostgreSQL",
        "lint cannot check it: if the server is older than the syntax it fails there",
        "nothing, when every server you migrate runs a PostgreSQL that knows it", ""},
