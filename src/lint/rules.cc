@@ -163,8 +163,9 @@ const std::vector<LintRule>& LintRules() {
        "PostgreSQL refuses it ('multiple assignments to same column') when it runs",
        "assign each column once", "ban-duplicate-column-assignments"},
       {kTransactionControl, E, "BEGIN, COMMIT, ROLLBACK, SAVEPOINT or PREPARE TRANSACTION in a migration",
-       "schemagate runs each migration in its own transaction and records it in the same one; "
-       "a COMMIT inside leaves a half-applied migration the version table does not show",
+       "schemagate runs transactional sections in a transaction of its own (the file format refuses these "
+       "there) and counts each statement of a transaction:false section as committed when it returns: after "
+       "a BEGIN they are not, and a crash loses statements the log says ran",
        "remove it: mark a section '-- migrate:upgrade transaction:false' for statements that "
        "cannot run in a transaction, or split the work into two migrations",
        "transaction-nesting, ban-uncommitted-transaction"},
