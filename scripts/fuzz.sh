@@ -20,13 +20,14 @@ WORK_DIR="$BUILD_DIR/fuzz-work"
 declare -A MAX_LEN=(
   [migration_file_fuzzer]=16384  # a migration file
   [sql_lexer_fuzzer]=8192        # one section's SQL
+  [lint_fuzzer]=8192             # a migration file, through PostgreSQL's parser
   [target_spec_fuzzer]=128       # `upgrade <target>`
   [config_fuzzer]=4096           # schemagate.yaml
   [kubeconfig_fuzzer]=8192       # a kubeconfig with inline certificates
   [watch_decoder_fuzzer]=16384   # a few watch events
   [termination_fuzzer]=4096      # kubelet caps termination messages at 4 KiB
 )
-read -r -a TARGETS <<<"${FUZZ_TARGETS:-migration_file_fuzzer sql_lexer_fuzzer target_spec_fuzzer config_fuzzer kubeconfig_fuzzer watch_decoder_fuzzer termination_fuzzer}"
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-migration_file_fuzzer sql_lexer_fuzzer lint_fuzzer target_spec_fuzzer config_fuzzer kubeconfig_fuzzer watch_decoder_fuzzer termination_fuzzer}"
 for t in "${TARGETS[@]}"; do
   if [ -z "${MAX_LEN[$t]:-}" ]; then
     echo "fuzz: unknown target '$t' (known: ${!MAX_LEN[*]})" >&2
