@@ -5,18 +5,6 @@
 namespace schemagate::lint {
 namespace {
 
-bool HasOption(PgQuery__Node* const* params, size_t n, const char* name) {
-  for (size_t i = 0; i < n; ++i) {
-    const PgQuery__Node* p = params[i];
-    if (p->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && p->def_elem->defname &&
-        std::string(p->def_elem->defname) == name) {
-      auto value = ConstantText(p->def_elem->arg);
-      return !value || (*value != "false" && *value != "0" && *value != "off");
-    }
-  }
-  return false;
-}
-
 const char* ConstraintKind(PgQuery__ConstrType type) {
   switch (type) {
     case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return "FOREIGN KEY";
@@ -92,7 +80,7 @@ void CheckIndexNotConcurrent(const StatementContext& c, Hits* hits) {
 void CheckReindexNotConcurrent(const StatementContext& c, Hits* hits) {
   if (c.node->node_case != PG_QUERY__NODE__NODE_REINDEX_STMT) return;
   const PgQuery__ReindexStmt* r = c.node->reindex_stmt;
-  if (HasOption(r->params, r->n_params, "concurrently")) return;
+  if (OptionOn(r->params, r->n_params, "concurrently")) return;
   switch (r->kind) {
     case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX: {
       const Name index = NameOf(r->relation);

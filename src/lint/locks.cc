@@ -256,15 +256,7 @@ StatementLocks LocksOf(const PgQuery__Node* st, const MigrationState& state) {
       break;
     case PG_QUERY__NODE__NODE_VACUUM_STMT: {
       const PgQuery__VacuumStmt* v = st->vacuum_stmt;
-      bool full = false;
-      for (size_t i = 0; i < v->n_options; ++i) {
-        const PgQuery__Node* o = v->options[i];
-        if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && o->def_elem->defname &&
-            std::string(o->def_elem->defname) == "full") {
-          auto value = ConstantText(o->def_elem->arg);
-          full = !value || *value != "false";
-        }
-      }
+      const bool full = OptionOn(v->options, v->n_options, "full");
       command = v->is_vacuumcmd ? (full ? "VACUUM FULL" : "VACUUM") : "ANALYZE";
       for (size_t i = 0; i < v->n_rels; ++i) {
         if (v->rels[i]->node_case == PG_QUERY__NODE__NODE_VACUUM_RELATION && v->rels[i]->vacuum_relation->relation) {
@@ -275,15 +267,7 @@ StatementLocks LocksOf(const PgQuery__Node* st, const MigrationState& state) {
     }
     case PG_QUERY__NODE__NODE_REINDEX_STMT: {
       const PgQuery__ReindexStmt* r = st->reindex_stmt;
-      bool concurrent = false;
-      for (size_t i = 0; i < r->n_params; ++i) {
-        const PgQuery__Node* p = r->params[i];
-        if (p->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && p->def_elem->defname &&
-            std::string(p->def_elem->defname) == "concurrently") {
-          auto value = ConstantText(p->def_elem->arg);
-          concurrent = !value || *value != "false";
-        }
-      }
+      const bool concurrent = OptionOn(r->params, r->n_params, "concurrently");
       command = concurrent ? "REINDEX CONCURRENTLY" : "REINDEX";
       if (r->relation == nullptr) break;
       if (r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX) {

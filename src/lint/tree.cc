@@ -211,6 +211,19 @@ std::optional<std::string> ConstantText(const PgQuery__Node* node) {
   }
 }
 
+bool OptionOn(PgQuery__Node* const* options, size_t n, const char* name) {
+  bool on = false;
+  for (size_t i = 0; i < n; ++i) {
+    const PgQuery__Node* o = options[i];
+    if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && o->def_elem->defname &&
+        std::string(o->def_elem->defname) == name) {
+      auto value = ConstantText(o->def_elem->arg);
+      on = !value || (*value != "false" && *value != "off" && *value != "0");
+    }
+  }
+  return on;
+}
+
 int LocationOf(const PgQuery__Node* node) {
   if (node == nullptr) return -1;
   switch (node->node_case) {

@@ -56,6 +56,10 @@ std::string FunctionName(const PgQuery__FuncCall* call);
 // argument ("5s", "0", "true"); nullopt for anything else.
 std::optional<std::string> ConstantText(const PgQuery__Node* node);
 
+// Whether a parenthesised option list (VACUUM (FULL), REINDEX
+// (CONCURRENTLY), ...) turns `name` on: named without a value, or not false/off/0.
+bool OptionOn(PgQuery__Node* const* options, size_t n, const char* name);
+
 // The node's `location` (byte offset in the parsed text) where it has one; -1 otherwise.
 int LocationOf(const PgQuery__Node* node);
 
