@@ -326,6 +326,37 @@ TEST_F(LintCliTest, NewerSyntaxIsAWarningAndUpgradeNeverParses) {
   EXPECT_CONTAINS(lint.out, "warning: [newer-syntax]");
 }
 
+TEST_F(LintCliTest, ATypeChangeIsJudgedByWhatEarlierMigrationsCreatedEvenWhenOnlyItIsLinted) {
+  CopyBundledMigrations();
+  // Over three releases: a column, then widened to text (catalog only), then to an integer (a rewrite).
+  WriteMigration("0006_code.sql",
+                 "-- revision: 0006\n-- down_revision: 0005\n\n-- migrate:upgrade\n"
+                 "SET LOCAL lock_timeout = '5s';\n"
+                 "ALTER TABLE users ADD COLUMN referral_code varchar(20);\n");
+  WriteMigration("0007_widen.sql",
+                 "-- revision: 0007\n-- down_revision: 0006\n\n-- migrate:upgrade\n"
+                 "SET LOCAL lock_timeout = '5s';\n"
+                 "ALTER TABLE users ALTER COLUMN referral_code TYPE text;\n");
+  WriteMigration("0008_number.sql",
+                 "-- revision: 0008\n-- down_revision: 0007\n\n-- migrate:upgrade\n"
+                 "SET LOCAL lock_timeout = '5s';\n"
+                 "ALTER TABLE users ALTER COLUMN referral_code TYPE bigint USING referral_code::bigint;\n");
+  RunResult widen = Lint({"0007"});
+  EXPECT_EQ(widen.exit_code, 0) << widen.out << widen.err;
+  EXPECT_EQ(widen.out, "");
+  RunResult number = Lint({"0008"});
+  EXPECT_EQ(number.exit_code, 4) << number.out << number.err;
+  EXPECT_CONTAINS(number.out,
+                  "0008_number.sql:6:1: error: [column-type-change] ALTER COLUMN referral_code TYPE bigint on "
+                  "existing table users rewrites it: text to bigint with USING is not binary-coercible");
+  // And the runner applies all three: lint judged what PostgreSQL does.
+  RunResult up = Sg({"upgrade", "head"});
+  EXPECT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_EQ(Q("SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
+              "AND column_name = 'referral_code'"),
+            "bigint");
+}
+
 TEST_F(LintCliTest, ListRulesPrintsEveryRule) {
   RunResult r = Lint({"--list-rules"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
