@@ -147,7 +147,9 @@ Status RunLint(Context& ctx, const po::variables_map& vm) {
 Status CheckMigrationsSyntax(const Output& out, const MigrationSet& set) {
   int refused = 0;
   for (const MigrationFile& file : set.files()) {
-    auto problems = CheckMigrationSyntax(file);
+    auto content = ReadText(file.revision.path);
+    if (!content.ok()) return content.status();
+    auto problems = CheckMigrationSyntax(file, *content);
     if (!problems.ok()) {
       out.Warn("SQL syntax not checked: " + problems.status().message());
       return Status::Ok();

@@ -105,7 +105,10 @@ Result<LintResult> LintMigrationText(const std::string& path, std::string_view c
   return LintMigration(*file, content, options);
 }
 
-Result<std::vector<LintFinding>> CheckMigrationSyntax(const MigrationFile& file) {
+Result<std::vector<LintFinding>> CheckMigrationSyntax(const MigrationFile& file, std::string_view content) {
+  std::vector<const Section*> sections;
+  for (const Section& section : file.sections) sections.push_back(&section);
+  lint::Suppressions suppressions(file, content, sections);
   std::vector<LintFinding> out;
   for (const Section& section : file.sections) {
     for (const SqlStatement& statement : section.statements) {
@@ -113,6 +116,7 @@ Result<std::vector<LintFinding>> CheckMigrationSyntax(const MigrationFile& file)
       if (!parsed.ok()) return parsed.status();
       if (parsed->tree) continue;
       const lint::SyntaxProblem problem = lint::DescribeSyntaxError(statement.text, *parsed);
+      if (suppressions.For(section, statement.line).count(problem.rule)) continue;
       const auto [line, column] = lint::PositionOf(statement, parsed->error_offset);
       out.push_back(MakeFinding(file, line, column, problem.rule, problem.message));
     }

@@ -146,8 +146,9 @@ Result<LintResult> LintMigrationText(const std::string& path, std::string_view c
 
 // Every statement of every section of `file` (both directions, all
 // environments) through PostgreSQL's parser: `syntax-error` and
-// `newer-syntax` findings, in line order. `file` must be split.
-Result<std::vector<LintFinding>> CheckMigrationSyntax(const MigrationFile& file);
+// `newer-syntax` findings, in line order, but for those a lint-ignore
+// comment in `content` (the file's text) suppresses. `file` must be split.
+Result<std::vector<LintFinding>> CheckMigrationSyntax(const MigrationFile& file, std::string_view content);
 
 // A whole run: what was linted and what was found, for the renderers.
 struct LintReport {

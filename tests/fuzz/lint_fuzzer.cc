@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     FUZZ_CHECK(!RenderLintJson(report).empty());
   }
-  auto syntax = CheckMigrationSyntax(*file);
+  auto syntax = CheckMigrationSyntax(*file, content);
   FUZZ_CHECK(syntax.ok());
   return 0;
 }
