@@ -164,7 +164,8 @@ void CheckRewriteMaintenance(const StatementContext& c, Hits* hits) {
       hits->push_back({kRewriteMaintenance, "CLUSTER rewrites existing table " + NameOf(cl->relation).display()});
     }
   }
-  if (c.node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT && c.locks.command == "VACUUM FULL") {
+  if (c.node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT &&
+      OptionOn(c.node->vacuum_stmt->options, c.node->vacuum_stmt->n_options, "full")) {
     const PgQuery__VacuumStmt* v = c.node->vacuum_stmt;
     if (v->n_rels == 0) {
       hits->push_back({kRewriteMaintenance, "VACUUM FULL rewrites every table of the database"});

@@ -94,7 +94,6 @@ class TreeArena {
 
 void TreeArenaDeleter::operator()(TreeArena* arena) const { delete arena; }
 
-const char* ParserLibraryName() { return kLibrary; }
 
 Result<ParsedSql> ParseSql(const std::string& sql) {
   const Api& api = LoadApi();

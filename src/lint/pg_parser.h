@@ -40,9 +40,6 @@ struct ParsedSql {
 // statement PostgreSQL refuses is a ParsedSql with `error` set.
 Result<ParsedSql> ParseSql(const std::string& sql);
 
-// The library's soname, for messages and tests.
-const char* ParserLibraryName();
-
 }  // namespace schemagate::lint
 
 #endif  // SCHEMAGATE_LINT_PG_PARSER_H_

@@ -224,20 +224,4 @@ bool OptionOn(PgQuery__Node* const* options, size_t n, const char* name) {
   return on;
 }
 
-int LocationOf(const PgQuery__Node* node) {
-  if (node == nullptr) return -1;
-  switch (node->node_case) {
-    case PG_QUERY__NODE__NODE_COLUMN_DEF: return node->column_def->location;
-    case PG_QUERY__NODE__NODE_CONSTRAINT: return node->constraint->location;
-    case PG_QUERY__NODE__NODE_FUNC_CALL: return node->func_call->location;
-    case PG_QUERY__NODE__NODE_A_CONST: return node->a_const->location;
-    case PG_QUERY__NODE__NODE_TYPE_CAST: return node->type_cast->location;
-    case PG_QUERY__NODE__NODE_RANGE_VAR: return node->range_var->location;
-    case PG_QUERY__NODE__NODE_RES_TARGET: return node->res_target->location;
-    case PG_QUERY__NODE__NODE_A_EXPR: return node->a_expr->location;
-    case PG_QUERY__NODE__NODE_DEF_ELEM: return node->def_elem->location;
-    default: return -1;
-  }
-}
-
 }  // namespace schemagate::lint

@@ -60,8 +60,6 @@ std::optional<std::string> ConstantText(const PgQuery__Node* node);
 // (CONCURRENTLY), ...) turns `name` on: named without a value, or not false/off/0.
 bool OptionOn(PgQuery__Node* const* options, size_t n, const char* name);
 
-// The node's `location` (byte offset in the parsed text) where it has one; -1 otherwise.
-int LocationOf(const PgQuery__Node* node);
 
 }  // namespace schemagate::lint
 
