@@ -188,6 +188,11 @@ struct Scratch {
   // Idempotent.
   void Cleanup() {
     std::lock_guard<std::mutex> lock(mu);
+    CleanupLocked();
+  }
+
+  // With `mu` held.
+  void CleanupLocked() {
     for (const std::string& name : dev_databases) {
       // Best effort: whatever is left behind is named sg_scratch_*.
       ExecuteOnce(dev_admin, "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)", "dropping " + name);
@@ -218,7 +223,10 @@ Scratch& TheScratch() {
 
 // SIGINT, SIGTERM and SIGHUP are taken by a thread that cleans up and then
 // re-raises the signal with its default action, so Ctrl-C leaves nothing
-// running and the exit status still says "killed by SIGINT".
+// running and the exit status still says "killed by SIGINT". The thread keeps
+// the lock until the process is gone: a main thread that notices the server
+// vanish (and would exit 1 with "the server exited") blocks on it instead of
+// racing the re-raised signal to the exit status.
 void InstallSignalCleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -231,10 +239,13 @@ void InstallSignalCleanup() {
     std::thread([set] {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) return;
-      TheScratch().Cleanup();
+      Scratch& scratch = TheScratch();
+      std::lock_guard<std::mutex> held_until_exit(scratch.mu);
+      scratch.CleanupLocked();
       signal(sig, SIG_DFL);
       pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
       raise(sig);
+      for (;;) pause();  // the default action ends the process; never unlock
     }).detach();
   });
 }
