@@ -44,8 +44,13 @@ Result<RevisionGraph> RevisionGraph::Build(std::vector<Revision> revisions) {
     std::vector<std::string> seen;
     for (const std::string& down : node.revision.down_revisions) {
       if (!g.nodes_.count(down)) {
+        // Alembic writes a base as `down_revision = None`; here a base leaves it empty.
+        const bool none = down == "None" || down == "none" || down == "null" || down == "NULL";
         return Status::Validation(node.revision.path + ": down_revision " + down +
-                                  " names no revision in this directory (missing file, or a typo?)");
+                                  " names no revision in this directory (" +
+                                  (none ? "for a first revision leave it empty: '-- down_revision:'"
+                                        : "missing file, or a typo?") +
+                                  ")");
       }
       if (down == id) return Status::Validation(node.revision.path + ": revision " + id + " is its own down_revision");
       if (std::find(seen.begin(), seen.end(), down) != seen.end()) {

@@ -90,8 +90,10 @@ const std::vector<LintRule>& LintRules() {
        "generated or identity column, SET LOGGED / UNLOGGED, SET ACCESS METHOD, SET TABLESPACE",
        "every row is copied into a new file while an ACCESS EXCLUSIVE lock blocks reads and "
        "writes, and the disk needs room for a second copy",
-       "add the column without a default (or with a constant one), backfill it in batches, then "
-       "SET DEFAULT; compute generated values in the app or a trigger",
+       "for ADD COLUMN: add it without a default (or with a constant one), backfill it in batches, "
+       "then SET DEFAULT; compute generated values in the app or a trigger. For SET LOGGED / "
+       "UNLOGGED, ACCESS METHOD or TABLESPACE: a maintenance window, or pg_repack outside the "
+       "migration (it can also move a table to another tablespace)",
        "adding-field-with-default"},
       {kColumnTypeChange, E,
        "ALTER COLUMN ... TYPE on an existing table that rewrites it (not binary-coercible)",

@@ -132,6 +132,7 @@ TEST(RevisionGraph, RejectsBrokenTreesNamingTheFiles) {
   const std::vector<ErrorCase> cases = {
       {"duplicate id", {Rev("a"), Rev("a")}, {"duplicate revision id a", "versions/a.sql"}},
       {"missing parent", {Rev("a"), Rev("b", {"zz"})}, {"versions/b.sql", "down_revision zz names no revision"}},
+      {"Alembic's None for a base", {Rev("a", {"None"})}, {"versions/a.sql", "leave it empty: '-- down_revision:'"}},
       {"missing dependency", {Rev("a"), Rev("b", {}, {"nope"})}, {"versions/b.sql: depends_on", "nope"}},
       {"duplicate label", {Rev("a", {}, {}, {"x"}), Rev("b", {}, {}, {"x"})}, {"branch label 'x' is used twice"}},
       {"label equals id", {Rev("a"), Rev("b", {}, {}, {"a"})}, {"also a revision id"}},
