@@ -101,8 +101,8 @@ Status CheckPastTarget(const MigrationSet& set, const DatabaseState& state, cons
   return set.CheckChecksums(check.known_heads, state.checksums);
 }
 
-// "Database ahead at 0006, applied by a newer release; this release's head
-// 0005 is applied"
+}  // namespace
+
 std::string AheadLine(const Heads& db_heads, const std::string& target, const Heads& wanted) {
   const bool several = wanted.size() > 1;
   std::string what;
@@ -114,6 +114,18 @@ std::string AheadLine(const Heads& db_heads, const std::string& target, const He
   return "Database ahead at " + JoinHeads(db_heads) + ", applied by a newer release; " + what +
          (several ? " are" : " is") + " applied";
 }
+
+Result<std::optional<AheadCheck>> CheckNewerRelease(Database& db, const RevisionGraph& graph,
+                                                    const DatabaseState& state) {
+  if (CheckHeadsKnown(graph, state.heads).ok()) return std::optional<AheadCheck>();
+  auto log = state.log_table_exists ? db.ReadLoggedParents() : Result<LoggedParents>(LoggedParents{});
+  if (!log.ok()) return log.status();
+  AheadCheck check = CheckAhead(graph, state.heads, graph.Heads(), *log);
+  if (!check.at_or_past) return RefuseUnknownHeads(check);
+  return std::optional<AheadCheck>(std::move(check));
+}
+
+namespace {
 
 // --forbid-downgrade, or SCHEMAGATE_FORBID_DOWNGRADE=true (how the operator
 // says downgradePolicy: Forbid, which older runners ignore safely).
@@ -308,12 +320,16 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
   ctx.report().have_heads = true;
   ctx.report().from_heads = heads;
   ctx.report().to_heads = heads;
+  // Heads no file defines: a newer release's (a rollback), or a wrong directory.
+  auto newer = CheckNewerRelease(*ls->db, g, *state);
+  const bool ahead = newer.ok() && newer->has_value();
   if (ctx.out().json()) {
     JsonWriter w;
     w.BeginObject()
         .Field("current", heads)
         .Field("heads", script_heads)
-        .Field("at_head", IsAtHeads(g, heads))
+        .Field("at_head", ahead || IsAtHeads(g, heads))
+        .Field("ahead", ahead)
         .Field("version_table_exists", state->version_table_exists)
         .EndObject();
     ctx.out().Print(w.str());
@@ -328,7 +344,8 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
     Heads known;
     for (const std::string& h : heads) {
       if (loaded->set->Find(h) == nullptr) {
-        text += h + " (unknown: no migration file defines it)\n";
+        text += h + (ahead ? " (applied by a newer release: no migration file here defines it)\n"
+                           : " (unknown: no migration file defines it)\n");
       } else {
         known.push_back(h);
       }
@@ -345,8 +362,11 @@ Status RunCurrent(Context& ctx, const po::variables_map& vm) {
     if (!text.empty()) ctx.out().Print(text);
     if (heads.empty()) ctx.out().Info("No revision applied (the database is at base)");
   }
-  Status known = CheckHeadsKnown(g, heads);
-  if (!known.ok()) ctx.out().Warn(known.message());
+  if (ahead) {
+    ctx.out().Info(AheadLine(heads, "head", script_heads), {{"event", "ahead"}});
+  } else if (!newer.ok()) {
+    ctx.out().Warn(newer.status().message());
+  }
   return Status::Ok();
 }
 
@@ -356,12 +376,15 @@ Status RunPending(Context& ctx, const po::variables_map&) {
   const Loaded* loaded = &ls->loaded;
   const DatabaseState* state = &ls->state;
   const RevisionGraph& g = loaded->set->graph();
-  SG_RETURN_IF_ERROR(CheckHeadsKnown(g, state->heads));
-  auto plan = PlanUpgrade(g, state->heads, "heads");
+  auto newer = CheckNewerRelease(*ls->db, g, *state);
+  if (!newer.ok()) return newer.status();
+  const bool ahead = newer->has_value();
+  // Past this release's heads, nothing of it is pending.
+  auto plan = ahead ? Result<Plan>(Plan{}) : PlanUpgrade(g, state->heads, "heads");
   if (!plan.ok()) return plan.status();
   if (ctx.out().json()) {
     JsonWriter w;
-    w.BeginObject().Field("current", state->heads).Key("pending").BeginArray();
+    w.BeginObject().Field("current", state->heads).Field("ahead", ahead).Key("pending").BeginArray();
     for (const Step& s : plan->steps) {
       const Revision& r = loaded->set->Find(s.revision)->revision;
       w.BeginObject().Field("revision", r.id).Field("down_revisions", r.down_revisions)
@@ -378,8 +401,13 @@ Status RunPending(Context& ctx, const po::variables_map&) {
             r.id + ", " + r.message + "\n";
   }
   if (!text.empty()) ctx.out().Print(text);
-  ctx.out().Info(plan->steps.empty() ? "No pending migrations: the database is at " + JoinHeads(state->heads)
-                                     : std::to_string(plan->steps.size()) + " pending migration(s)");
+  if (ahead) {
+    ctx.out().Info("No pending migrations (" + AheadLine(state->heads, "head", g.Heads()) + ")",
+                   {{"event", "ahead"}});
+  } else {
+    ctx.out().Info(plan->steps.empty() ? "No pending migrations: the database is at " + JoinHeads(state->heads)
+                                       : std::to_string(plan->steps.size()) + " pending migration(s)");
+  }
   return Status::Ok();
 }
 
@@ -441,9 +469,12 @@ Status RunCheck(Context& ctx, const po::variables_map& vm) {
            (transport->local_socket || transport->verified
                 ? ""
                 : "; in production use sslmode=verify-full with sslrootcert= naming the server's CA"));
-  SG_RETURN_IF_ERROR(CheckHeadsKnown(g, state->heads));
-  SG_RETURN_IF_ERROR((*set)->CheckChecksums(state->heads, state->checksums));
-  auto plan = PlanUpgrade(g, state->heads, "heads");
+  auto newer = CheckNewerRelease(**db, g, *state);
+  if (!newer.ok()) return newer.status();
+  const bool ahead = newer->has_value();
+  // Ahead: this release's own applied files must still match (as `upgrade` checks).
+  SG_RETURN_IF_ERROR((*set)->CheckChecksums(ahead ? (*newer)->known_heads : state->heads, state->checksums));
+  auto plan = ahead ? Result<Plan>(Plan{}) : PlanUpgrade(g, state->heads, "heads");
   if (!plan.ok()) return plan.status();
   const bool at_head = plan->steps.empty();
   if (out.json()) {
@@ -458,8 +489,11 @@ Status RunCheck(Context& ctx, const po::variables_map& vm) {
         .Field("connection", transport->description)
         .Field("connection_verified", transport->verified)
         .Field("at_head", at_head)
+        .Field("ahead", ahead)
         .EndObject();
     out.Print(w.str());
+  } else if (ahead) {
+    out.Print("OK: " + AheadLine(state->heads, "head", g.Heads()));
   } else {
     out.Print(at_head ? "OK: at head (" + JoinHeads(state->heads) + ")"
                       : "OK: " + std::to_string(plan->steps.size()) + " pending migration(s) from " +

@@ -219,9 +219,12 @@ Status RunVerify(Context& ctx, const po::variables_map&) {
     if (!db.ok()) return db.status();
     auto state = (*db)->ReadState();
     if (!state.ok()) return state.status();
-    SG_RETURN_IF_ERROR(CheckHeadsKnown(graph, state->heads));
-    SG_RETURN_IF_ERROR(set.CheckChecksums(state->heads, state->checksums));
-    out.Info("Checksums: no drift against " + (*db)->target() + " (at " + JoinHeads(state->heads) + ")");
+    auto newer = CheckNewerRelease(**db, graph, *state);
+    if (!newer.ok()) return newer.status();
+    const bool ahead = newer->has_value();
+    SG_RETURN_IF_ERROR(set.CheckChecksums(ahead ? (*newer)->known_heads : state->heads, state->checksums));
+    out.Info("Checksums: no drift against " + (*db)->target() + " (" +
+             (ahead ? AheadLine(state->heads, "head", heads) : "at " + JoinHeads(state->heads)) + ")");
   }
 
   auto plan = PlanUpgrade(graph, {}, "heads");

@@ -125,6 +125,19 @@ std::vector<Command> SchemaCommands();    // verify
 // too (the check is then skipped, said so), never a reason to fail `check`.
 Status CheckMigrationsSyntax(const Output& out, const MigrationSet& set);
 
+// A database with heads no file here defines, read against this release's
+// heads (`current`, `pending`, `check`, `verify --url`; `upgrade` and `wait`
+// do the same for their targets): nullopt when every head is known (the log
+// is not read); a check with ahead() when schemagate_log shows those heads
+// descending from this release's (a newer release ran: a rollback, an old
+// pod); else the refusal saying why not (kValidation).
+Result<std::optional<AheadCheck>> CheckNewerRelease(Database& db, const RevisionGraph& graph,
+                                                    const DatabaseState& state);
+
+// "Database ahead at 0006, applied by a newer release; this release's head
+// 0005 is applied" (`target` as given: head, heads or a revision).
+std::string AheadLine(const Heads& db_heads, const std::string& target, const Heads& wanted);
+
 // Writes a new revision file from script.sql.tmpl (create, merge,
 // autogenerate); `upgrades` / `downgrades` fill ${upgrades} / ${downgrades}.
 Status WriteRevision(Context& ctx, const MigrationSet& set, Revision r, const std::string& upgrades,

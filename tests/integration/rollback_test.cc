@@ -82,6 +82,59 @@ TEST_F(RollbackTest, OlderReleaseFindsTheDatabaseAheadAndDoesNothing) {
   EXPECT_EQ(LogRows(), rows);
 }
 
+// What an operator runs by hand after a rollback: the read-only commands say
+// the same as `upgrade`, never "were files removed? ... stamp --purge" (which
+// would lose track of the newer release's schema).
+TEST_F(RollbackTest, ReadOnlyCommandsSayTheDatabaseIsAheadToo) {
+  CopyBundledMigrations();
+  WriteMigration("0006_add_nickname.sql", kNewer0006);
+  ASSERT_EQ(Sg({"upgrade", "head"}).exit_code, 0);
+  RemoveMigration("0006_add_nickname.sql");
+  const std::string rows = LogRows();
+  const std::string ahead = "Database ahead at 0006, applied by a newer release; this release's head 0005 is applied";
+
+  RunResult current = Sg({"current"});
+  EXPECT_EQ(current.exit_code, 0) << current.err;
+  EXPECT_CONTAINS(current.out, "0006 (applied by a newer release: no migration file here defines it)");
+  EXPECT_CONTAINS(current.err, ahead);
+  EXPECT_NOT_CONTAINS(current.err, "stamp");
+  RunResult current_json = Sg({"current", "--output", "json"});
+  EXPECT_CONTAINS(current_json.out, "\"current\":[\"0006\"],\"heads\":[\"0005\"],\"at_head\":true,\"ahead\":true");
+
+  RunResult pending = Sg({"pending"});
+  EXPECT_EQ(pending.exit_code, 0) << pending.err;
+  EXPECT_EQ(pending.out, "");
+  EXPECT_CONTAINS(pending.err, "No pending migrations (" + ahead + ")");
+  RunResult pending_json = Sg({"pending", "--output", "json"});
+  EXPECT_EQ(pending_json.exit_code, 0) << pending_json.err;
+  EXPECT_CONTAINS(pending_json.out, "{\"current\":[\"0006\"],\"ahead\":true,\"pending\":[]}");
+
+  for (const char* head : {"", "--head"}) {
+    std::vector<std::string> args{"check"};
+    if (*head) args.push_back(head);
+    RunResult check = Sg(args);
+    EXPECT_EQ(check.exit_code, 0) << head << check.err;
+    EXPECT_CONTAINS(check.out, "OK: " + ahead);
+  }
+  RunResult check_json = Sg({"check", "--head", "--output", "json"});
+  EXPECT_EQ(check_json.exit_code, 0) << check_json.err;
+  EXPECT_CONTAINS(check_json.out, "\"current\":[\"0006\"],\"pending\":0");
+  EXPECT_CONTAINS(check_json.out, "\"at_head\":true,\"ahead\":true");
+
+  RunResult verify = Sg({"verify"});  // Sg names the database with --url
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_CONTAINS(verify.err, "Checksums: no drift against");
+  EXPECT_CONTAINS(verify.err, "(" + ahead + ")");
+
+  // The release's own applied files are still held to their checksums.
+  const std::string path = script_location_ + "/versions/0003_updated_at_triggers.sql";
+  WriteFile(path, ReadFile(path) + "\n-- migrate:upgrade\nSELECT 1;\n");
+  RunResult drift = Sg({"check", "--head"});
+  EXPECT_EQ(drift.exit_code, 4) << drift.err;
+  EXPECT_CONTAINS(drift.err, "checksum drift");
+  EXPECT_EQ(LogRows(), rows) << "read-only commands wrote to the log";
+}
+
 TEST_F(RollbackTest, TwoReleasesAheadStillDescendsThroughTheLog) {
   CopyBundledMigrations();
   WriteMigration("0006_add_nickname.sql", kNewer0006);
@@ -140,6 +193,18 @@ TEST_F(RollbackTest, DivergentBranchIsRefusedAndTheGateSaysWhy) {
                   "Waiting: at 0006x, which no migration file here defines, and schemagate_log shows 0006x "
                   "descending from 0004, not from 0005 (a divergent branch); waiting for 0005");
   EXPECT_CONTAINS(gate.err, "timed out after 2s waiting for heads: at 0006x, which no migration file here defines");
+
+  // The read-only commands refuse it with the same reason.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"pending"}, {"check"}, {"check", "--head"}}) {
+    RunResult r = Sg(args);
+    EXPECT_EQ(r.exit_code, 4) << args[0] << r.err;
+    EXPECT_CONTAINS(r.err, why);
+  }
+  RunResult current = Sg({"current"});
+  EXPECT_EQ(current.exit_code, 0) << current.err;
+  EXPECT_CONTAINS(current.out, "0006x (unknown: no migration file defines it)");
+  EXPECT_CONTAINS(current.err, why);
 
   // A target below the fork is applied on both branches: nothing to do.
   RunResult below = Sg({"upgrade", "0003"});
