@@ -53,10 +53,13 @@ for t in "${TARGETS[@]}"; do
   rm -rf "$corpus" "$crashes" "$run_dir"
   mkdir -p "$corpus" "$crashes" "$run_dir"
   if [ -d tests/fuzz/corpus/"$t" ]; then cp tests/fuzz/corpus/"$t"/* "$corpus"/; fi
-  # lint reads whole migration files: seed it with the bundled ones and the
-  # generated file for every lint rule, rather than copies that drift.
-  if [ "$t" = lint_fuzzer ]; then
+  # Targets that read whole migration files start from the bundled ones
+  # rather than copies that drift; lint also from the generated file for
+  # every lint rule.
+  if [ "$t" = migration_file_fuzzer ] || [ "$t" = lint_fuzzer ]; then
     cp migrations/versions/*.sql "$corpus"/
+  fi
+  if [ "$t" = lint_fuzzer ]; then
     python3 bench/lint_corpus.py "$run_dir/rules" >/dev/null
     cp "$run_dir"/rules/migrations/versions/*.sql "$corpus"/
   fi
