@@ -149,6 +149,21 @@ Status ExecOperatorBinary(const std::string& command, char** argv) {
                          ". Install schemagate-operator from the same build (the image has both)");
 }
 
+// The first placeholder of a usage line ("downgrade TARGET [--sql]" ->
+// "TARGET", "stamp REV... [--purge]" -> "REV..."), or "".
+std::string PositionalPlaceholder(const std::string& usage) {
+  std::istringstream words(usage);
+  std::string word;
+  words >> word;  // the command
+  while (words >> word) {
+    std::string letters = word.substr(0, word.find("..."));
+    if (!letters.empty() && std::all_of(letters.begin(), letters.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      return word;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 int Main(int argc, char** argv, const KubeHooks* kube) {
@@ -230,6 +245,19 @@ int Main(int argc, char** argv, const KubeHooks* kube) {
   }
   try {
     po::notify(vm);
+  } catch (const po::required_option& e) {
+    // A missing positional argument is named as the usage line names it
+    // (TARGET, REV...), not by the option boost keeps it under (--target).
+    const std::string missing = PositionalPlaceholder(command->usage);
+    const std::string option = e.get_option_name();
+    bool is_positional = false;
+    for (unsigned i = 0; i < 4 && i < positional.max_total_count(); ++i) {
+      is_positional = is_positional || "--" + positional.name_for_position(i) == option;
+    }
+    if (!is_positional || missing.empty()) return usage_error(e);
+    std::cerr << "error: schemagate " << name << ": " << missing << " is missing\nusage: schemagate "
+              << command->usage << " (see 'schemagate " << name << " --help')\n";
+    return 2;
   } catch (const po::error& e) {
     return usage_error(e);
   }

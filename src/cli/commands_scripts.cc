@@ -318,6 +318,18 @@ Result<std::vector<std::string>> HistoryRange(Context& ctx, const RevisionGraph&
   // the lower end's descendants through down_revision only (a revision
   // that merely depends on the lower end is not above it).
   RevisionSet below_upper = g.Ancestors(*hi, true);
+  for (const std::string& id : *lo) {
+    if (below_upper.count(id) == 0) {
+      // Alembic's refusal, not an empty list that reads as "no revisions".
+      auto shown = [&](const std::string& spec, const Heads& ids, const char* empty) {
+        if (spec.empty()) return std::string(empty);
+        return spec == "current" ? JoinHeads(ids) : spec;
+      };
+      return Status::Validation("Requested range " + shown(lower, *lo, "base") + ":" + shown(upper, *hi, "heads") +
+                                " does not refer to ancestor/descendant revisions along the same branch: " + id +
+                                " is not an ancestor of " + JoinHeads(*hi) + " (history -r takes LOWER:UPPER)");
+    }
+  }
   RevisionSet above_lower;
   if (lo->empty()) {
     above_lower = below_upper;

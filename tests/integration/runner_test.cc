@@ -444,6 +444,14 @@ TEST_F(RunnerTest, BadInputGetsTheDocumentedExitCodes) {
   EXPECT_EQ(Sg({"upgrade", "--no-such-flag"}).exit_code, 2);
   EXPECT_EQ(Sg({"frobnicate"}).exit_code, 2);
   EXPECT_EQ(SgRaw({"upgrade", "-c", "/nonexistent/schemagate.yaml"}).exit_code, 2);
+  // A missing argument is named as the usage line names it, not as an option.
+  for (const auto& [command, placeholder] :
+       std::vector<std::pair<std::string, std::string>>{{"downgrade", "TARGET"}, {"stamp", "REV..."}, {"show", "REV"}}) {
+    RunResult missing = Sg({command});
+    EXPECT_EQ(missing.exit_code, 2) << missing.err;
+    EXPECT_CONTAINS(missing.err, "error: schemagate " + command + ": " + placeholder + " is missing\nusage: ");
+    EXPECT_NOT_CONTAINS(missing.err, "option");
+  }
 
   WriteMigration("0006_typo.sql", "-- revison: 0006\n-- migrate:upgrade\nSELECT 1;\n");
   RunResult typo = Sg({"upgrade"});
@@ -531,6 +539,13 @@ TEST_F(RunnerTest, CurrentHistoryPendingAndShowReport) {
   EXPECT_CONTAINS(show.out, "Parent: <base>");
   RunResult range = Sg({"history", "-r", "0002:0004"});
   EXPECT_EQ(std::count(range.out.begin(), range.out.end(), '\n'), 3) << range.out;
+  // Reversed, it is refused as Alembic refuses it (the differential suite compares), not an empty list.
+  RunResult reversed = Sg({"history", "-r", "0004:0002"});
+  EXPECT_EQ(reversed.exit_code, 4) << reversed.err;
+  EXPECT_EQ(reversed.out, "");
+  EXPECT_CONTAINS(reversed.err,
+                  "Requested range 0004:0002 does not refer to ancestor/descendant revisions along the same branch: "
+                  "0004 is not an ancestor of 0002");
 }
 
 TEST_F(RunnerTest, InitCreateAndMergeWriteParsableRevisions) {
