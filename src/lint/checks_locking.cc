@@ -258,10 +258,20 @@ void CheckMissingLockTimeout(const StatementContext& c, Hits* hits) {
   if (c.state.LockTimeoutSet()) return;
   // LOCK ... NOWAIT fails at once instead of queueing.
   if (c.node->node_case == PG_QUERY__NODE__NODE_LOCK_STMT && c.node->lock_stmt->nowait) return;
-  const std::string relations = c.locks.AccessExclusiveOnExisting();
+  const std::vector<std::string> relations = c.locks.AccessExclusiveOnExisting();
   if (relations.empty()) return;
-  hits->push_back({kMissingLockTimeout,
-                   c.locks.command + " " + relations + " takes an ACCESS EXCLUSIVE lock and no lock_timeout is set"});
+  if (relations.size() == 1) {
+    hits->push_back({kMissingLockTimeout, c.locks.command + " " + relations[0] +
+                                              " takes an ACCESS EXCLUSIVE lock and no lock_timeout is set"});
+    return;
+  }
+  // DROP INDEX locks the index and its table; a foreign key's drop, the referenced table too.
+  std::string on;
+  for (size_t i = 0; i < relations.size(); ++i) {
+    on += (i == 0 ? "" : i + 1 == relations.size() ? " and " : ", ") + relations[i];
+  }
+  hits->push_back({kMissingLockTimeout, c.locks.command + " takes ACCESS EXCLUSIVE locks on " + on +
+                                            " and no lock_timeout is set"});
 }
 
 }  // namespace schemagate::lint

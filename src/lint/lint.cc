@@ -53,7 +53,7 @@ Result<LintResult> LintMigration(const MigrationFile& file, std::string_view con
 
   LintResult out;
   lint::Suppressions suppressions(file, content, sections);
-  lint::MigrationState state(options.lock_timeout_configured, history ? &history->columns() : nullptr);
+  lint::MigrationState state(options.lock_timeout_configured, history ? &history->schema() : nullptr);
   for (const Section* section : sections) {
     for (const SqlStatement& statement : section->statements) {
       const std::set<std::string> ignored = suppressions.For(*section, statement.line);

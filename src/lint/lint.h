@@ -111,18 +111,19 @@ struct LintOptions {
   bool lock_timeout_configured = false;
 };
 
-// What the migrations linted so far created (column types), for the next.
+// What the migrations linted so far created (column types, the table each
+// index is on, each table's foreign keys), for the next.
 class LintHistory {
  public:
   LintHistory();
   ~LintHistory();
   LintHistory(LintHistory&&) noexcept;
   LintHistory& operator=(LintHistory&&) noexcept;
-  struct Columns;
-  Columns& columns() { return *columns_; }
+  struct Schema;
+  Schema& schema() { return *schema_; }
 
  private:
-  std::unique_ptr<Columns> columns_;
+  std::unique_ptr<Schema> schema_;
 };
 
 struct LintResult {

@@ -46,19 +46,19 @@ class Collector {
     }
     out_.locks.push_back({name.display(), mode, !state_.IsNew(name)});
   }
-  // An index: its table when the migration created it, else the index itself.
-  void Index(const Name& index, const char* mode) {
-    if (auto table = state_.TableOfIndex(index)) {
-      Table(*table, mode);
-    } else {
-      out_.locks.push_back({index.display(), mode, true});
-    }
+  // An index, and its table (when a migration linted so far created the
+  // index, so the table is known) in `table_mode` unless that is null.
+  void Index(const Name& index, const char* index_mode, const char* table_mode) {
+    out_.locks.push_back({index.display(), index_mode, !state_.IndexOnNewTable(index)});
+    if (table_mode == nullptr) return;
+    if (auto table = state_.TableOfIndex(index)) Table(*table, table_mode);
   }
   // Something that is no single relation ("indexes of users").
   void Described(const std::string& what, const char* mode, bool existing) {
     out_.locks.push_back({what, mode, existing});
   }
   StatementLocks& result() { return out_; }
+  const MigrationState& state() const { return state_; }
 
  private:
   const MigrationState& state_;
@@ -94,15 +94,26 @@ void AlterTable(const PgQuery__AlterTableStmt* alter, Collector* out) {
       // The partition being attached is scanned for its bound under this lock.
       out->Table(NameOf(cmd->def->partition_cmd->name), kAccessExclusive);
     }
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition && cmd->def &&
+        cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD) {
+      // The partition leaving is locked as its parent is.
+      out->Table(NameOf(cmd->def->partition_cmd->name), AlterTableLockMode(cmd));
+    }
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && IsSet(cmd->name)) {
+      // Dropping a foreign key drops its triggers on the referenced table too.
+      if (auto referenced = out->state().ForeignKeyTarget(table, cmd->name)) {
+        out->Table(*referenced, kAccessExclusive);
+      }
+    }
   }
 }
 
 }  // namespace
 
-std::string StatementLocks::AccessExclusiveOnExisting() const {
-  std::string out;
+std::vector<std::string> StatementLocks::AccessExclusiveOnExisting() const {
+  std::vector<std::string> out;
   for (const TableLock& l : locks) {
-    if (l.existing && l.mode == kAccessExclusive) out += (out.empty() ? "" : ", ") + l.relation;
+    if (l.existing && l.mode == kAccessExclusive) out.push_back(l.relation);
   }
   return out;
 }
@@ -151,7 +162,7 @@ StatementLocks LocksOf(const PgQuery__Node* st, const MigrationState& state) {
       if (alter->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX) {
         for (size_t i = 0; i < alter->n_cmds; ++i) {
           const PgQuery__AlterTableCmd* cmd = alter->cmds[i]->alter_table_cmd;
-          if (cmd) out.Index(NameOf(alter->relation), AlterTableLockMode(cmd));
+          if (cmd) out.Index(NameOf(alter->relation), AlterTableLockMode(cmd), nullptr);
         }
       } else {
         AlterTable(alter, &out);
@@ -197,11 +208,15 @@ StatementLocks LocksOf(const PgQuery__Node* st, const MigrationState& state) {
           case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
             command = "DROP";
             out.Table(name, kAccessExclusive);
+            // Its foreign keys' triggers on the tables they reference go with it.
+            for (const Name& referenced : state.ReferencedBy(name)) out.Table(referenced, kAccessExclusive);
             break;
-          case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+          case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
             command = drop->concurrent ? "DROP INDEX CONCURRENTLY" : "DROP INDEX";
-            out.Index(name, drop->concurrent ? kShareUpdateExclusive : kAccessExclusive);
+            const char* mode = drop->concurrent ? kShareUpdateExclusive : kAccessExclusive;
+            out.Index(name, mode, mode);
             break;
+          }
           case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
           case PG_QUERY__OBJECT_TYPE__OBJECT_RULE:
           case PG_QUERY__OBJECT_TYPE__OBJECT_POLICY:
@@ -220,7 +235,7 @@ StatementLocks LocksOf(const PgQuery__Node* st, const MigrationState& state) {
       if (r->relation == nullptr) break;
       command = "ALTER ... RENAME";
       if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX) {
-        out.Index(NameOf(r->relation), kShareUpdateExclusive);
+        out.Index(NameOf(r->relation), kShareUpdateExclusive, nullptr);
       } else {
         out.Table(NameOf(r->relation), kAccessExclusive);
       }
@@ -271,7 +286,9 @@ StatementLocks LocksOf(const PgQuery__Node* st, const MigrationState& state) {
       command = concurrent ? "REINDEX CONCURRENTLY" : "REINDEX";
       if (r->relation == nullptr) break;
       if (r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX) {
-        out.Index(NameOf(r->relation), concurrent ? kShareUpdateExclusive : kAccessExclusive);
+        // Writes to the table wait; so do queries that would use the index.
+        out.Index(NameOf(r->relation), concurrent ? kShareUpdateExclusive : kAccessExclusive,
+                  concurrent ? kShareUpdateExclusive : kShare);
       } else {
         const Name table = NameOf(r->relation);
         out.Table(table, concurrent ? kShareUpdateExclusive : kShare);

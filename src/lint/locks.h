@@ -20,8 +20,8 @@ struct StatementLocks {
   std::string command;          // "ALTER TABLE", "CREATE INDEX", ...
   std::vector<TableLock> locks;  // empty: nothing a migration needs to think about
 
-  // The existing relations it locks ACCESS EXCLUSIVE, for messages; "" when none.
-  std::string AccessExclusiveOnExisting() const;
+  // The existing relations it locks ACCESS EXCLUSIVE, in order.
+  std::vector<std::string> AccessExclusiveOnExisting() const;
 };
 
 StatementLocks LocksOf(const PgQuery__Node* statement, const MigrationState& state);

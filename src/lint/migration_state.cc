@@ -4,7 +4,7 @@
 
 namespace schemagate {
 
-const lint::ColumnType* LintHistory::Columns::Find(const std::string& table_key,
+const lint::ColumnType* LintHistory::Schema::Find(const std::string& table_key,
                                                    const std::string& column) const {
   auto t = tables.find(table_key);
   if (t == tables.end()) return nullptr;
@@ -12,7 +12,7 @@ const lint::ColumnType* LintHistory::Columns::Find(const std::string& table_key,
   return c == t->second.end() ? nullptr : &c->second;
 }
 
-LintHistory::LintHistory() : columns_(std::make_unique<Columns>()) {}
+LintHistory::LintHistory() : schema_(std::make_unique<Schema>()) {}
 LintHistory::~LintHistory() = default;
 LintHistory::LintHistory(LintHistory&&) noexcept = default;
 LintHistory& LintHistory::operator=(LintHistory&&) noexcept = default;
@@ -54,30 +54,98 @@ bool MigrationState::IndexOnNewTable(const Name& index) const {
 }
 
 std::optional<Name> MigrationState::TableOfIndex(const Name& index) const {
-  auto it = index_table_.find(index.key());
-  if (it == index_table_.end()) return std::nullopt;
+  auto it = schema_->indexes.find(index.key());
+  if (it == schema_->indexes.end()) return std::nullopt;
   return it->second;
 }
 
+std::optional<Name> MigrationState::ForeignKeyTarget(const Name& table, const std::string& constraint) const {
+  auto t = schema_->foreign_keys.find(table.key());
+  if (t == schema_->foreign_keys.end()) return std::nullopt;
+  auto c = t->second.find(constraint);
+  if (c == t->second.end()) return std::nullopt;
+  return c->second;
+}
+
+std::vector<Name> MigrationState::ReferencedBy(const Name& table) const {
+  std::vector<Name> out;
+  auto t = schema_->foreign_keys.find(table.key());
+  if (t == schema_->foreign_keys.end()) return out;
+  for (const auto& [constraint, referenced] : t->second) out.push_back(referenced);
+  return out;
+}
+
 const ColumnType* MigrationState::ColumnTypeOf(const Name& table, const std::string& column) const {
-  return columns_ == nullptr ? nullptr : columns_->Find(table.key(), column);
+  return schema_->Find(table.key(), column);
+}
+
+// PostgreSQL's name for an unnamed foreign key: table_column_fkey.
+void MigrationState::RecordForeignKeys(const Name& table, const PgQuery__Node* const* constraints, size_t n,
+                                       const std::string& column) {
+  for (size_t i = 0; i < n; ++i) {
+    const PgQuery__Node* node = constraints[i];
+    if (node == nullptr || node->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
+    const PgQuery__Constraint* c = node->constraint;
+    if (c->contype != PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN || c->pktable == nullptr) continue;
+    std::string name = IsSet(c->conname) ? c->conname : "";
+    if (name.empty()) {
+      name = table.name;
+      if (!column.empty()) name += "_" + column;
+      for (size_t k = 0; k < c->n_fk_attrs; ++k) name += "_" + StringOf(c->fk_attrs[k]);
+      name += "_fkey";
+    }
+    schema_->foreign_keys[table.key()][name] = NameOf(c->pktable);
+  }
+}
+
+void MigrationState::RenameTable(const Name& from, const Name& to) {
+  if (new_tables_.erase(from.key())) new_tables_.insert(to.key());
+  auto move_key = [&](auto& map) {
+    auto it = map.find(from.key());
+    if (it == map.end()) return;
+    auto moved = std::move(it->second);
+    map.erase(it);
+    map[to.key()] = std::move(moved);
+  };
+  move_key(schema_->tables);
+  move_key(schema_->foreign_keys);
+  for (auto& [index, table] : schema_->indexes) {
+    if (table.key() == from.key()) table = to;
+  }
+  for (auto& [owner, keys] : schema_->foreign_keys) {
+    for (auto& [constraint, referenced] : keys) {
+      if (referenced.key() == from.key()) referenced = to;
+    }
+  }
+}
+
+void MigrationState::DropTable(const Name& table) {
+  new_tables_.erase(table.key());
+  schema_->tables.erase(table.key());
+  schema_->foreign_keys.erase(table.key());
+  for (auto it = schema_->indexes.begin(); it != schema_->indexes.end();) {
+    it = it->second.key() == table.key() ? schema_->indexes.erase(it) : std::next(it);
+  }
 }
 
 void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
-  auto columns = [&](const Name& table) -> std::map<std::string, ColumnType>* {
-    return columns_ == nullptr ? nullptr : &columns_->tables[table.key()];
-  };
+  auto columns = [&](const Name& table) { return &schema_->tables[table.key()]; };
   switch (st->node_case) {
     case PG_QUERY__NODE__NODE_CREATE_STMT: {
-      const Name table = NameOf(st->create_stmt->relation);
+      const PgQuery__CreateStmt* create = st->create_stmt;
+      const Name table = NameOf(create->relation);
       new_tables_.insert(table.key());
-      if (auto* cols = columns(table)) {
-        cols->clear();
-        for (size_t i = 0; i < st->create_stmt->n_table_elts; ++i) {
-          const PgQuery__Node* e = st->create_stmt->table_elts[i];
-          if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && e->column_def->colname) {
-            (*cols)[e->column_def->colname] = TypeOf(e->column_def->type_name);
-          }
+      auto* cols = columns(table);
+      cols->clear();
+      schema_->foreign_keys.erase(table.key());
+      RecordForeignKeys(table, create->constraints, create->n_constraints, "");
+      for (size_t i = 0; i < create->n_table_elts; ++i) {
+        const PgQuery__Node* e = create->table_elts[i];
+        if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF && IsSet(e->column_def->colname)) {
+          (*cols)[e->column_def->colname] = TypeOf(e->column_def->type_name);
+          RecordForeignKeys(table, e->column_def->constraints, e->column_def->n_constraints, e->column_def->colname);
+        } else {
+          RecordForeignKeys(table, &create->table_elts[i], 1, "");
         }
       }
       break;
@@ -90,7 +158,7 @@ void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
     case PG_QUERY__NODE__NODE_INDEX_STMT:
       if (IsSet(st->index_stmt->idxname)) {
         const Name table = NameOf(st->index_stmt->relation);
-        index_table_[IndexKey(Name{"", st->index_stmt->idxname}, table)] = table;
+        schema_->indexes[IndexKey(Name{"", st->index_stmt->idxname}, table)] = table;
       }
       break;
     case PG_QUERY__NODE__NODE_DROP_STMT:
@@ -99,10 +167,9 @@ void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
         if (o->node_case != PG_QUERY__NODE__NODE_LIST) continue;
         const Name name = NameOfList(o->list->items, o->list->n_items);
         if (st->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
-          new_tables_.erase(name.key());
-          if (columns_) columns_->tables.erase(name.key());
+          DropTable(name);
         } else if (st->drop_stmt->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX) {
-          index_table_.erase(name.key());
+          schema_->indexes.erase(name.key());
         }
       }
       break;
@@ -119,9 +186,15 @@ void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
             IsSet(def->constraint->conname) && in_transaction) {
           not_valid_added_.insert(table.key() + "\n" + def->constraint->conname);
         }
-        if (cols == nullptr) continue;
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint) RecordForeignKeys(table, &cmd->def, 1, "");
+        if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && IsSet(cmd->name)) {
+          auto fks = schema_->foreign_keys.find(table.key());
+          if (fks != schema_->foreign_keys.end()) fks->second.erase(cmd->name);
+        }
         if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && column_def && IsSet(def->column_def->colname)) {
           (*cols)[def->column_def->colname] = TypeOf(def->column_def->type_name);
+          RecordForeignKeys(table, def->column_def->constraints, def->column_def->n_constraints,
+                            def->column_def->colname);
         } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType && IsSet(cmd->name) && column_def) {
           (*cols)[cmd->name] = TypeOf(def->column_def->type_name);
         } else if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn && IsSet(cmd->name)) {
@@ -135,17 +208,25 @@ void MigrationState::Apply(const PgQuery__Node* st, bool in_transaction) {
       if (r->relation == nullptr || r->newname == nullptr) break;
       const Name table = NameOf(r->relation);
       if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
-        const Name renamed{table.schema, r->newname};
-        if (new_tables_.erase(table.key())) new_tables_.insert(renamed.key());
-        if (columns_) {
-          auto it = columns_->tables.find(table.key());
-          if (it != columns_->tables.end()) {
-            auto moved = std::move(it->second);
-            columns_->tables.erase(it);
-            columns_->tables[renamed.key()] = std::move(moved);
+        RenameTable(table, Name{table.schema, r->newname});
+      } else if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX) {
+        auto it = schema_->indexes.find(table.key());
+        if (it != schema_->indexes.end()) {
+          Name on = it->second;
+          schema_->indexes.erase(it);
+          schema_->indexes[Name{table.schema, r->newname}.key()] = on;
+        }
+      } else if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT && r->subname) {
+        auto fks = schema_->foreign_keys.find(table.key());
+        if (fks != schema_->foreign_keys.end()) {
+          auto it = fks->second.find(r->subname);
+          if (it != fks->second.end()) {
+            Name referenced = it->second;
+            fks->second.erase(it);
+            fks->second[r->newname] = referenced;
           }
         }
-      } else if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN && r->subname && columns_) {
+      } else if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN && r->subname) {
         auto* cols = columns(table);
         auto it = cols->find(r->subname);
         if (it != cols->end()) {

@@ -366,5 +366,20 @@ TEST_F(LintCliTest, ListRulesPrintsEveryRule) {
   }
 }
 
+// The locks lint reports (--format json) against those PostgreSQL takes for
+// the same statements, read from pg_locks: tests/differential/lint_locks.py.
+TEST(LintLocksTest, EveryProbedStatementLocksWhatLintSays) {
+  TempDir work;
+  RunResult r = RunProcess({"/usr/bin/python3", SourceDir() + "/tests/differential/lint_locks.py", "--schemagate",
+                            SchemagateBinary(), "--url", PgServer::Shared().Url("postgres"), "--work", work.path()},
+                           {});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"((\d+) probes: (\d+) agree)"))) << r.out << r.err;
+  EXPECT_GE(std::stoi(m[1].str()), 40) << m[0];
+  EXPECT_EQ(m[1].str(), m[2].str()) << r.out;
+  std::printf("%s\n", m[0].str().c_str());
+}
+
 }  // namespace
 }  // namespace schemagate::testing

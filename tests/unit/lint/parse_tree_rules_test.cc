@@ -279,5 +279,49 @@ TEST(LintParseTree, EachStatementSaysWhichLockItTakesOnWhichTable) {
   EXPECT_EQ(r.statements[3].line, 7);
 }
 
+std::string LocksOfStatement(const LintResult& r, size_t i) {
+  std::string out = r.statements.at(i).command + ":";
+  for (const TableLock& l : r.statements.at(i).locks) out += " " + l.relation + "=" + l.mode;
+  return out;
+}
+
+// What an earlier release created tells which table an index is on and
+// which tables a foreign key references (tests/differential/lint_locks.py
+// holds these against PostgreSQL's own pg_locks).
+TEST(LintParseTree, IndexesAndForeignKeysOfEarlierMigrationsNameTheTablesTheyLock) {
+  const std::string earlier =
+      File("0001", std::string(kUp) +
+                       "CREATE TABLE users (id bigint PRIMARY KEY);\n"
+                       "CREATE TABLE orders (id bigint, user_id bigint REFERENCES users (id),\n"
+                       "  buyer bigint, CONSTRAINT fk_buyer FOREIGN KEY (buyer) REFERENCES users (id));\n"
+                       "CREATE INDEX ix_orders_user ON orders (user_id);\n");
+  auto later = [&](const std::string& sql) {
+    LintHistory history;
+    LintText(earlier, &history);
+    return LintText(File("0002", std::string(kUp) + kTimeout + sql), &history);
+  };
+  EXPECT_EQ(LocksOfStatement(later("DROP INDEX ix_orders_user;"), 0),
+            "DROP INDEX: ix_orders_user=ACCESS EXCLUSIVE orders=ACCESS EXCLUSIVE");
+  EXPECT_EQ(LocksOfStatement(later("REINDEX INDEX ix_orders_user;"), 0),
+            "REINDEX: ix_orders_user=ACCESS EXCLUSIVE orders=SHARE");
+  EXPECT_EQ(LocksOfStatement(later("ALTER TABLE orders DROP CONSTRAINT fk_buyer;"), 0),
+            "ALTER TABLE: orders=ACCESS EXCLUSIVE users=ACCESS EXCLUSIVE");
+  // PostgreSQL's name for the unnamed one.
+  EXPECT_EQ(LocksOfStatement(later("ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;"), 0),
+            "ALTER TABLE: orders=ACCESS EXCLUSIVE users=ACCESS EXCLUSIVE");
+  EXPECT_EQ(LocksOfStatement(later("DROP TABLE orders;"), 0), "DROP: orders=ACCESS EXCLUSIVE users=ACCESS EXCLUSIVE");
+  // Renamed, the index and the table are still followed; a dropped table's keys are gone.
+  const LintResult renamed = later(
+      "ALTER INDEX ix_orders_user RENAME TO ix_orders_owner;\nALTER TABLE orders RENAME TO purchases;\n"
+      "DROP INDEX ix_orders_owner;\nALTER TABLE purchases DROP CONSTRAINT fk_buyer;\n");
+  EXPECT_EQ(LocksOfStatement(renamed, 2), "DROP INDEX: ix_orders_owner=ACCESS EXCLUSIVE purchases=ACCESS EXCLUSIVE");
+  EXPECT_EQ(LocksOfStatement(renamed, 3), "ALTER TABLE: purchases=ACCESS EXCLUSIVE users=ACCESS EXCLUSIVE");
+  const LintResult dropped = later("DROP TABLE orders;\nCREATE TABLE orders (id bigint);\nDROP TABLE orders;\n");
+  EXPECT_EQ(LocksOfStatement(dropped, 1), "DROP: orders=ACCESS EXCLUSIVE");  // CREATE TABLE takes none listed
+  // A partition leaving is locked as its parent is.
+  EXPECT_EQ(LocksOfStatement(later("ALTER TABLE events DETACH PARTITION events_2025;"), 0),
+            "ALTER TABLE: events=ACCESS EXCLUSIVE events_2025=ACCESS EXCLUSIVE");
+}
+
 }  // namespace
 }  // namespace schemagate
