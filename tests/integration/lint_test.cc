@@ -366,19 +366,27 @@ TEST_F(LintCliTest, ListRulesPrintsEveryRule) {
   }
 }
 
-// The locks lint reports (--format json) against those PostgreSQL takes for
-// the same statements, read from pg_locks: tests/differential/lint_locks.py.
-TEST(LintLocksTest, EveryProbedStatementLocksWhatLintSays) {
+// What lint says statements do against what PostgreSQL does with them: the
+// locks (--format json, read back from pg_locks) and the table rewrites (a
+// new relfilenode): tests/differential/lint_vs_postgres.py.
+TEST(LintVsPostgresTest, LocksAndRewritesAreWhatPostgresqlDoes) {
   TempDir work;
-  RunResult r = RunProcess({"/usr/bin/python3", SourceDir() + "/tests/differential/lint_locks.py", "--schemagate",
-                            SchemagateBinary(), "--url", PgServer::Shared().Url("postgres"), "--work", work.path()},
+  RunResult r = RunProcess({"/usr/bin/python3", SourceDir() + "/tests/differential/lint_vs_postgres.py",
+                            "--schemagate", SchemagateBinary(), "--url", PgServer::Shared().Url("postgres"), "--work",
+                            work.path()},
                            {});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"((\d+) probes: (\d+) agree)"))) << r.out << r.err;
-  EXPECT_GE(std::stoi(m[1].str()), 40) << m[0];
-  EXPECT_EQ(m[1].str(), m[2].str()) << r.out;
-  std::printf("%s\n", m[0].str().c_str());
+  std::smatch locks;
+  ASSERT_TRUE(std::regex_search(r.out, locks, std::regex(R"((\d+) lock probes: (\d+) agree)"))) << r.out << r.err;
+  EXPECT_GE(std::stoi(locks[1].str()), 40) << locks[0];
+  EXPECT_EQ(locks[1].str(), locks[2].str()) << r.out;
+  std::smatch rewrites;
+  ASSERT_TRUE(std::regex_search(r.out, rewrites,
+                                std::regex(R"((\d+) rewrite probes \((\d+) rewrite the table\): (\d+) agree)")))
+      << r.out;
+  EXPECT_GE(std::stoi(rewrites[2].str()), 10) << "too few probes that rewrite: " << rewrites[0];
+  EXPECT_EQ(rewrites[1].str(), rewrites[3].str()) << r.out;
+  std::printf("%s\n%s\n", locks[0].str().c_str(), rewrites[0].str().c_str());
 }
 
 }  // namespace

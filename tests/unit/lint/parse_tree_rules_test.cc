@@ -286,7 +286,7 @@ std::string LocksOfStatement(const LintResult& r, size_t i) {
 }
 
 // What an earlier release created tells which table an index is on and
-// which tables a foreign key references (tests/differential/lint_locks.py
+// which tables a foreign key references (tests/differential/lint_vs_postgres.py
 // holds these against PostgreSQL's own pg_locks).
 TEST(LintParseTree, IndexesAndForeignKeysOfEarlierMigrationsNameTheTablesTheyLock) {
   const std::string earlier =

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The locks `schemagate lint --format json` says each statement takes,
-against the locks PostgreSQL really takes for it.
+"""What `schemagate lint` says statements do, against what PostgreSQL does:
+the locks each takes (`--format json`), and whether it rewrites the table.
 
 A release's migration (0001) makes tables, indexes, foreign keys, a
 trigger, a materialized view and a partitioned table; the next one (0002)
@@ -9,18 +9,24 @@ holds one probe statement, and schemagate lints it (with 0001 before it, as
 server inside a plpgsql block that reads `pg_locks` for its own backend and
 rolls the statement back, so every probe starts from 0001's schema.
 
-For each probe:
+For each lock probe:
 - every relation lint names must be locked by PostgreSQL in exactly that mode
   (the strongest mode PostgreSQL holds on it);
 - every relation PostgreSQL locks in SHARE mode or stronger (a lock that
   stops the app's writes) must be named by lint. Weaker locks lint leaves out
   on purpose (the ACCESS SHARE of a table a view reads, say).
 
+For each rewrite probe, lint reports a rewrite (`table-rewrite`,
+`column-type-change` or `rewrite-maintenance`) exactly when PostgreSQL gives
+the table a new file (its `relfilenode` changes): type changes that are
+binary-coercible, constant and stable defaults are not rewrites; volatile
+defaults, identity and stored generated columns, narrowing types are.
+
 Statements that cannot run inside a transaction (VACUUM, CONCURRENTLY) are
 not probed here, nor DROP ... CASCADE (lint cannot know what depends on a
 table; the views PostgreSQL drops with it are locked too).
 
-    lint_locks.py --schemagate BIN --url SUPERUSER_URL --work DIR
+    lint_vs_postgres.py --schemagate BIN --url SUPERUSER_URL --work DIR
 
 Exit 0 when lint and PostgreSQL agree on every probe; 1 with a report.
 """
@@ -37,6 +43,7 @@ BASE = """\
 CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);
 CREATE UNIQUE INDEX ux_users_name ON users (name);
 CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, amount numeric(10,2), note varchar(20),
+  qty int, label text, placed timestamptz,
   CONSTRAINT fk_orders_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID,
   CONSTRAINT chk_amount CHECK (amount >= 0) NOT VALID);
 CREATE INDEX ix_orders_user ON orders (user_id);
@@ -44,7 +51,7 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW;
 CREATE TRIGGER trg_orders BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE MATERIALIZED VIEW mv_users AS SELECT id, email FROM users;
 CREATE UNIQUE INDEX ux_mv_users ON mv_users (id);
-CREATE VIEW v_orders AS SELECT id, amount FROM orders;
+CREATE VIEW v_orders AS SELECT id FROM orders;
 CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE events_2026 (id bigint, at date);
@@ -105,6 +112,35 @@ PROBES = [
     "ANALYZE orders;",
 ]
 
+REWRITE_PROBES = [
+    "ALTER TABLE orders ALTER COLUMN note TYPE varchar(40);",
+    "ALTER TABLE orders ALTER COLUMN note TYPE varchar;",
+    "ALTER TABLE orders ALTER COLUMN note TYPE text;",
+    "ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);",
+    "ALTER TABLE orders ALTER COLUMN label TYPE varchar(50);",
+    "ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2);",
+    "ALTER TABLE orders ALTER COLUMN amount TYPE numeric;",
+    "ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,4);",
+    "ALTER TABLE orders ALTER COLUMN qty TYPE bigint;",
+    "ALTER TABLE orders ALTER COLUMN user_id TYPE int;",
+    "ALTER TABLE orders ALTER COLUMN placed TYPE timestamptz(3);",
+    "ALTER TABLE orders ADD COLUMN a int DEFAULT 0;",
+    "ALTER TABLE orders ADD COLUMN b text DEFAULT 'x' NOT NULL;",
+    "ALTER TABLE orders ADD COLUMN c timestamptz DEFAULT now();",
+    "ALTER TABLE orders ADD COLUMN d float8 DEFAULT random();",
+    "ALTER TABLE orders ADD COLUMN e uuid DEFAULT gen_random_uuid();",
+    "ALTER TABLE orders ADD COLUMN f bigserial;",
+    "ALTER TABLE orders ADD COLUMN g bigint GENERATED ALWAYS AS IDENTITY;",
+    "ALTER TABLE orders ADD COLUMN h numeric GENERATED ALWAYS AS (amount * 2) STORED;",
+    "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",
+    "ALTER TABLE orders ADD CONSTRAINT chk_qty CHECK (qty > 0);",
+    "ALTER TABLE orders SET UNLOGGED;",
+    "ALTER TABLE orders DROP COLUMN note;",
+    "CLUSTER orders USING orders_pkey;",
+]
+
+REWRITE_RULES = {"table-rewrite", "column-type-change", "rewrite-maintenance"}
+
 # Runs one statement in a subtransaction, reads this backend's relation
 # locks, and rolls the statement back (raising inside the block). Relations
 # are named as they were before the statement (a dropped or renamed table
@@ -115,14 +151,17 @@ PROBE_FUNCTION = """
 CREATE FUNCTION pg_temp.probe(statement text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE
   held text;
+  rewritten text;
   oids oid[];
   names text[];
   tables text[];
+  files oid[];
 BEGIN
   SELECT array_agg(c.oid), array_agg(c.relname),
          array_agg(coalesce((SELECT t.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-                              WHERE i.indexrelid = c.oid), '-'))
-    INTO oids, names, tables
+                              WHERE i.indexrelid = c.oid), '-')),
+         array_agg(c.relfilenode)
+    INTO oids, names, tables, files
     FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace;
   BEGIN
     EXECUTE statement;
@@ -130,9 +169,13 @@ BEGIN
       INTO held
       FROM pg_locks l JOIN generate_subscripts(oids, 1) AS k ON oids[k] = l.relation
      WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted;
+    SELECT coalesce(string_agg(names[k], ' '), '')
+      INTO rewritten
+      FROM pg_class c JOIN generate_subscripts(oids, 1) AS k ON oids[k] = c.oid
+     WHERE c.relkind IN ('r', 'm') AND c.relfilenode <> files[k];
     RAISE EXCEPTION USING ERRCODE = 'SG001', MESSAGE = 'rollback';
   EXCEPTION WHEN SQLSTATE 'SG001' THEN
-    RETURN held;
+    RETURN held || '|' || rewritten;
   END;
 END
 $f$;
@@ -154,17 +197,19 @@ def relation_name(text):
     return name.strip('"')
 
 
-def held_by_postgres(cur, statement):
-    """{relation: strongest mode} and {index: its table} for what `statement` locked."""
+def run_on_postgres(cur, statement):
+    """{relation: strongest mode} and {index: its table} for what `statement`
+    locked, and the tables it rewrote."""
     cur.execute("SELECT pg_temp.probe(%s)", (statement,))
+    locks, rewritten = cur.fetchone()[0].split("|")
     strongest, table_of = {}, {}
-    for item in cur.fetchone()[0].split():
+    for item in locks.split():
         rel, table, mode = item.split("=")
         if table != "-":
             table_of[rel] = table
         if rel not in strongest or MODES.index(mode) > MODES.index(strongest[rel]):
             strongest[rel] = mode
-    return strongest, table_of
+    return strongest, table_of, set(rewritten.split())
 
 
 def claimed_by_lint(report, line):
@@ -187,10 +232,10 @@ def main():
     admin = psycopg2.connect(args.url)
     admin.autocommit = True
     with admin.cursor() as c:
-        c.execute("DROP DATABASE IF EXISTS sg_lint_locks")
-        c.execute("CREATE DATABASE sg_lint_locks")
+        c.execute("DROP DATABASE IF EXISTS sg_lint_vs_postgres")
+        c.execute("CREATE DATABASE sg_lint_vs_postgres")
     admin.close()
-    url = args.url.rsplit("/", 1)[0] + "/sg_lint_locks"
+    url = args.url.rsplit("/", 1)[0] + "/sg_lint_vs_postgres"
 
     versions = os.path.join(args.work, "migrations", "versions")
     os.makedirs(versions, exist_ok=True)
@@ -221,7 +266,7 @@ def main():
         cur.execute(PROBE_FUNCTION)
         for statement in PROBES:
             try:
-                held, table_of = held_by_postgres(cur, statement)
+                held, table_of, _ = run_on_postgres(cur, statement)
             except psycopg2.Error as e:
                 problems.append("%s\n    PostgreSQL refused the probe: %s" % (statement, e.pgerror or e))
                 continue
@@ -246,11 +291,29 @@ def main():
                 wrong.append("PostgreSQL holds %s %s, lint names no lock on it" % (rel, mode))
             if wrong:
                 problems.append("%s\n    %s" % (statement, "\n    ".join(wrong)))
+        lock_problems = len(problems)
+        rewrites = 0
+        for statement in REWRITE_PROBES:
+            try:
+                _, _, rewritten = run_on_postgres(cur, statement)
+            except psycopg2.Error as e:
+                problems.append("%s\n    PostgreSQL refused the probe: %s" % (statement, e.pgerror or e))
+                continue
+            rewrites += bool(rewritten)
+            said = sorted({f["rule"] for f in lint(statement)["findings"] if f["line"] == line} & REWRITE_RULES)
+            if bool(said) != bool(rewritten):
+                problems.append("%s\n    lint says %s, PostgreSQL %s" % (
+                    statement, "rewrite (" + ", ".join(said) + ")" if said else "no rewrite",
+                    "rewrote " + ", ".join(sorted(rewritten)) if rewritten else "rewrote nothing"))
     conn.close()
 
     for p_ in problems:
         print("DIFFERS  " + p_)
-    print("%d probes: %d agree with PostgreSQL, %d differ" % (len(PROBES), len(PROBES) - len(problems), len(problems)))
+    print("%d lock probes: %d agree with PostgreSQL, %d differ" %
+          (len(PROBES), len(PROBES) - lock_problems, lock_problems))
+    print("%d rewrite probes (%d rewrite the table): %d agree with PostgreSQL, %d differ" %
+          (len(REWRITE_PROBES), rewrites, len(REWRITE_PROBES) - (len(problems) - lock_problems),
+           len(problems) - lock_problems))
     return 1 if problems else 0
 
 
