@@ -264,12 +264,20 @@ def main():
     problems = []
     with conn.cursor() as cur:
         cur.execute(PROBE_FUNCTION)
-        for statement in PROBES:
+
+        def on_postgres(statement):
+            """run_on_postgres's answer, or None with the refusal recorded as a problem."""
             try:
-                held, table_of, _ = run_on_postgres(cur, statement)
+                return run_on_postgres(cur, statement)
             except psycopg2.Error as e:
                 problems.append("%s\n    PostgreSQL refused the probe: %s" % (statement, e.pgerror or e))
+                return None
+
+        for statement in PROBES:
+            result = on_postgres(statement)
+            if result is None:
                 continue
+            held, table_of, _ = result
             claimed = claimed_by_lint(lint(statement), line)
             wrong = []
             for rel, mode in sorted(claimed.items()):
@@ -294,11 +302,10 @@ def main():
         lock_problems = len(problems)
         rewrites = 0
         for statement in REWRITE_PROBES:
-            try:
-                _, _, rewritten = run_on_postgres(cur, statement)
-            except psycopg2.Error as e:
-                problems.append("%s\n    PostgreSQL refused the probe: %s" % (statement, e.pgerror or e))
+            result = on_postgres(statement)
+            if result is None:
                 continue
+            rewritten = result[2]
             rewrites += bool(rewritten)
             said = sorted({f["rule"] for f in lint(statement)["findings"] if f["line"] == line} & REWRITE_RULES)
             if bool(said) != bool(rewritten):
