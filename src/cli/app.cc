@@ -248,12 +248,10 @@ int Main(int argc, char** argv, const KubeHooks* kube) {
   } catch (const po::required_option& e) {
     // A missing positional argument is named as the usage line names it
     // (TARGET, REV...), not by the option boost keeps it under (--target).
+    // Every command takes at most one positional name (target, rev, revisions).
+    const bool is_positional = positional.max_total_count() > 0 &&
+                               e.get_option_name() == "--" + positional.name_for_position(0);
     const std::string missing = PositionalPlaceholder(command->usage);
-    const std::string option = e.get_option_name();
-    bool is_positional = false;
-    for (unsigned i = 0; i < 4 && i < positional.max_total_count(); ++i) {
-      is_positional = is_positional || "--" + positional.name_for_position(i) == option;
-    }
     if (!is_positional || missing.empty()) return usage_error(e);
     std::cerr << "error: schemagate " << name << ": " << missing << " is missing\nusage: schemagate "
               << command->usage << " (see 'schemagate " << name << " --help')\n";

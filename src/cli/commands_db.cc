@@ -90,6 +90,14 @@ Result<Heads> WantedRevisions(const RevisionGraph& graph, const Heads& heads, co
   return ResolveTarget(graph, heads, target, Direction::kUpgrade);
 }
 
+// schemagate_log's record of each revision's parents, read only when some
+// head of the database is one no file defines: the pod start at a known head
+// never pays for it. Empty when every head is known or there is no log.
+Result<LoggedParents> LogForUnknownHeads(Database& db, const RevisionGraph& graph, const DatabaseState& state) {
+  if (!state.log_table_exists || CheckHeadsKnown(graph, state.heads).ok()) return LoggedParents{};
+  return db.ReadLoggedParents();
+}
+
 // Releases behind the database (a rollback, an old pod of a rolling update):
 // OK when a database with heads the files do not define is past `wanted`
 // according to schemagate_log, with the release's applied files unchanged;
@@ -118,7 +126,7 @@ std::string AheadLine(const Heads& db_heads, const std::string& target, const He
 Result<std::optional<AheadCheck>> CheckNewerRelease(Database& db, const RevisionGraph& graph,
                                                     const DatabaseState& state) {
   if (CheckHeadsKnown(graph, state.heads).ok()) return std::optional<AheadCheck>();
-  auto log = state.log_table_exists ? db.ReadLoggedParents() : Result<LoggedParents>(LoggedParents{});
+  auto log = LogForUnknownHeads(db, graph, state);
   if (!log.ok()) return log.status();
   AheadCheck check = CheckAhead(graph, state.heads, graph.Heads(), *log);
   if (!check.at_or_past) return RefuseUnknownHeads(check);
@@ -197,7 +205,7 @@ Status RunMigrations(Context& ctx, const po::variables_map& vm, Direction direct
   Status known = CheckHeadsKnown(graph, state->heads);
   if (!known.ok()) {
     if (direction != Direction::kUpgrade) return known;
-    auto log = state->log_table_exists ? db->ReadLoggedParents() : Result<LoggedParents>(LoggedParents{});
+    auto log = LogForUnknownHeads(*db, graph, *state);
     if (!log.ok()) return log.status();
     SG_RETURN_IF_ERROR(past_target(*state, *log));
     return finish_ahead(state->heads);
@@ -536,10 +544,7 @@ Status RunWait(Context& ctx, const po::variables_map& vm) {
       auto state = (*db)->ReadState();
       // Heads no file defines: the log says whether a newer release moved
       // the database past the target (then this gate is open) or not.
-      Result<LoggedParents> log = LoggedParents{};
-      if (state.ok() && state->log_table_exists && !CheckHeadsKnown(g, state->heads).ok()) {
-        log = (*db)->ReadLoggedParents();
-      }
+      Result<LoggedParents> log = state.ok() ? LogForUnknownHeads(**db, g, *state) : LoggedParents{};
       if (!state.ok()) {
         last = state.status().message();
       } else if (!log.ok()) {

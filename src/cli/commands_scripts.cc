@@ -318,17 +318,15 @@ Result<std::vector<std::string>> HistoryRange(Context& ctx, const RevisionGraph&
   // the lower end's descendants through down_revision only (a revision
   // that merely depends on the lower end is not above it).
   RevisionSet below_upper = g.Ancestors(*hi, true);
+  // Alembic's refusal when the lower end is not below the upper one, not an
+  // empty list that reads as "no revisions".
   for (const std::string& id : *lo) {
-    if (below_upper.count(id) == 0) {
-      // Alembic's refusal, not an empty list that reads as "no revisions".
-      auto shown = [&](const std::string& spec, const Heads& ids, const char* empty) {
-        if (spec.empty()) return std::string(empty);
-        return spec == "current" ? JoinHeads(ids) : spec;
-      };
-      return Status::Validation("Requested range " + shown(lower, *lo, "base") + ":" + shown(upper, *hi, "heads") +
-                                " does not refer to ancestor/descendant revisions along the same branch: " + id +
-                                " is not an ancestor of " + JoinHeads(*hi) + " (history -r takes LOWER:UPPER)");
-    }
+    if (below_upper.count(id) > 0) continue;
+    const std::string shown_lower = lower.empty() ? "base" : lower == "current" ? JoinHeads(*lo) : lower;
+    const std::string shown_upper = upper.empty() ? "heads" : upper == "current" ? JoinHeads(*hi) : upper;
+    return Status::Validation("Requested range " + shown_lower + ":" + shown_upper +
+                              " does not refer to ancestor/descendant revisions along the same branch: " + id +
+                              " is not an ancestor of " + JoinHeads(*hi) + " (history -r takes LOWER:UPPER)");
   }
   RevisionSet above_lower;
   if (lo->empty()) {

@@ -267,9 +267,7 @@ void CheckMissingLockTimeout(const StatementContext& c, Hits* hits) {
   }
   // DROP INDEX locks the index and its table; a foreign key's drop, the referenced table too.
   std::string on;
-  for (size_t i = 0; i < relations.size(); ++i) {
-    on += (i == 0 ? "" : i + 1 == relations.size() ? " and " : ", ") + relations[i];
-  }
+  for (const std::string& relation : relations) on += (on.empty() ? "" : ", ") + relation;
   hits->push_back({kMissingLockTimeout, c.locks.command + " takes ACCESS EXCLUSIVE locks on " + on +
                                             " and no lock_timeout is set"});
 }
